@@ -1,0 +1,232 @@
+"""The one place that imports numpy and cupy.
+
+Everything else asks this module for the *array module* (``xp``) of the arrays it holds,
+so the same op code runs on NumPy (device ``"cpu"``), CuPy (``"cuda"``) and the strict
+test device (``"strict"``, see :mod:`tinynn.backend.strict`) that refuses host/device mixing the
+way CuPy does.
+
+>>> import numpy as np
+>>> xp_of(np.zeros(3)) is np
+True
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from tinynn.backend import strict as _strict
+
+numpy = np  # re-exported for the few places (data loading, io) that work on the host only
+
+DEVICES = ("cpu", "cuda", "strict")
+_default_dtype = np.dtype(np.float32)
+_cupy = None  # the cupy module once it has been imported successfully
+
+
+# --------------------------------------------------------------------------- devices
+def _import_cupy():
+    """Import CuPy lazily, with an error that names the fix when it is missing."""
+    global _cupy
+    if _cupy is None:
+        try:
+            import cupy
+        except ImportError as e:
+            raise RuntimeError(
+                "device='cuda' needs CuPy, which is not installed. "
+                "Install the GPU extra: pip install 'tinynn[gpu]' (or the cupy-cudaXXx wheel "
+                "that matches your CUDA), or use device='cpu'."
+            ) from e
+        try:
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device found")
+        except Exception as e:  # cupy raises its own CUDARuntimeError without a driver
+            raise RuntimeError(
+                f"device='cuda': CuPy is installed but no usable GPU was found ({e}). "
+                "Use device='cpu'."
+            ) from e
+        _cupy = cupy
+    return _cupy
+
+
+def cuda_available() -> bool:
+    """True when CuPy imports and sees at least one GPU.
+
+    >>> isinstance(cuda_available(), bool)
+    True
+    """
+    try:
+        _import_cupy()
+        return True
+    except RuntimeError:
+        return False
+
+
+def check_device(device: str) -> str:
+    """Validate a device name and return its canonical form ("cuda:0" -> "cuda")."""
+    name = str(device).split(":")[0]
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: expected one of {DEVICES}")
+    if name == "cuda":
+        _import_cupy()
+    return name
+
+
+def xp_of(a):
+    """The array module (numpy, cupy or the strict module) that ``a`` belongs to.
+
+    >>> xp_of(np.ones(2)).__name__
+    'numpy'
+    """
+    if type(a) is np.ndarray or isinstance(a, (np.ndarray, np.generic)):
+        return np
+    if isinstance(a, _strict.StrictArray):
+        return _strict.xp
+    if _cupy is not None and isinstance(a, _cupy.ndarray):
+        return _cupy
+    return np
+
+
+def xp_for(device: str):
+    """The array module that holds arrays of ``device``."""
+    if device == "cpu":
+        return np
+    if device == "strict":
+        return _strict.xp
+    return _import_cupy()
+
+
+def device_of(a) -> str:
+    """Device name of a raw array: "cpu", "cuda" or "strict"."""
+    if isinstance(a, _strict.StrictArray):
+        return "strict"
+    if _cupy is not None and isinstance(a, _cupy.ndarray):
+        return "cuda"
+    return "cpu"
+
+
+def is_array(a) -> bool:
+    """True for a raw array of any device (not for Python scalars or lists)."""
+    return isinstance(a, (np.ndarray, _strict.StrictArray)) or (
+        _cupy is not None and isinstance(a, _cupy.ndarray)
+    )
+
+
+def to_host(a):
+    """A NumPy copy (or view, when already on the host) of any device array."""
+    if isinstance(a, _strict.StrictArray):
+        return a.get()
+    if _cupy is not None and isinstance(a, _cupy.ndarray):
+        return _cupy.asnumpy(a)
+    return np.asarray(a)
+
+
+def to_device(a, device: str):
+    """Copy a raw array (or anything array-like) to ``device``; a no-op when it is there."""
+    device = check_device(device)
+    if device_of(a) == device and is_array(a):
+        return a
+    host = to_host(a)
+    if device == "cpu":
+        return host
+    return xp_for(device).asarray(host)
+
+
+# --------------------------------------------------------------------------- dtypes
+def default_dtype():
+    """The dtype new floating tensors get (float32 unless changed).
+
+    >>> default_dtype()
+    dtype('float32')
+    """
+    return _default_dtype
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the dtype of new floating tensors: float32 (training) or float64 (checks)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
+    _default_dtype = dtype
+
+
+def is_floating(dtype) -> bool:
+    """True for float16/32/64 dtypes (the only ones that may require grad)."""
+    return np.dtype(dtype).kind == "f"
+
+
+def as_dtype(dtype):
+    """Normalise "float32", np.float32, tn.float32 ... to a numpy dtype object."""
+    return None if dtype is None else np.dtype(dtype)
+
+
+def scalar_dtype(array_dtype, scalar):
+    """The dtype a Python scalar takes next to an array of ``array_dtype``.
+
+    Python scalars are "weak" (as in PyTorch and NumPy 2): float32 * 2.0 stays float32,
+    and only an int array meeting a float scalar is promoted to the default float dtype.
+    """
+    if isinstance(scalar, bool):
+        return array_dtype
+    if isinstance(scalar, float) and np.dtype(array_dtype).kind in "biu":
+        return _default_dtype
+    return array_dtype
+
+
+def infer_dtype(data):
+    """Dtype for ``tn.tensor(data)``: keep an array's dtype; Python floats -> default dtype."""
+    if is_array(data) or isinstance(data, np.generic):
+        return data.dtype
+    probe = np.asarray(data)
+    if probe.dtype.kind == "f":
+        return _default_dtype
+    return probe.dtype
+
+
+# --------------------------------------------------------------------------- random
+_rng = np.random.default_rng()
+_seed = None
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every random source tinynn uses (init, dropout, shuffling), CPU and GPU.
+
+    >>> manual_seed(0); a = rng().random(); manual_seed(0); a == rng().random()
+    True
+    """
+    global _rng, _seed
+    _seed = int(seed)
+    _rng = np.random.default_rng(_seed)
+    if _cupy is not None:
+        _cupy.random.seed(_seed)
+
+
+def rng() -> np.random.Generator:
+    """The host random generator all of tinynn draws from."""
+    return _rng
+
+
+def random_array(kind: str, shape, dtype, device: str = "cpu", **kw):
+    """Draw ``kind`` ("uniform", "normal", "random") on the host RNG and move to ``device``.
+
+    Drawing on the host keeps runs identical across devices for the same seed.
+    """
+    draw = getattr(_rng, kind)
+    a = np.asarray(draw(size=tuple(shape), **kw), dtype=dtype)
+    return to_device(a, device) if device != "cpu" else a
+
+
+def ensure_array(a):
+    """NumPy reductions return numpy scalars; tensors always hold arrays (0-d for scalars)."""
+    if isinstance(a, np.generic):
+        return np.asarray(a)
+    return a
+
+
+def is_shared(a) -> bool:
+    """True when ``a`` is a view of another array (it may alias memory someone else owns)."""
+    return getattr(a, "base", None) is not None
+
+
+def is_scalar(x) -> bool:
+    """Python or numpy scalar (not an array)."""
+    return isinstance(x, (int, float, bool, np.generic))

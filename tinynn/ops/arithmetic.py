@@ -1,0 +1,197 @@
+"""+ - * / ** @, unary minus, and the fused dense layer ``linear``.
+
+Each backward returns gradients shaped like the (broadcast) output; the engine sums them
+back to each operand's shape in one place (``tensor.unbroadcast``).
+"""
+from __future__ import annotations
+
+from tinynn import backend
+from tinynn.tensor import Function, unbroadcast
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, grad):
+        return grad, (-grad if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, grad):
+        need_a, need_b = self.needs_input_grad
+        return (grad * self.b if need_a else None), (grad * self.a if need_b else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, grad):
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad / self.b if need_a else None
+        grad_b = -grad * self.a / (self.b * self.b) if need_b else None
+        return grad_a, grad_b
+
+
+class Pow(Function):
+    """a ** b; d/da = b a^(b-1), d/db = a^b log(a) (defined for a > 0)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, grad):
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad * self.b * self.a ** (self.b - 1) if need_a else None
+        grad_b = None
+        if need_b:
+            xp = backend.xp_of(self.a)
+            positive = self.a > 0
+            log_a = xp.log(xp.where(positive, self.a, 1))
+            grad_b = grad * self.out * xp.where(positive, log_a, 0)
+        return grad_a, grad_b
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, grad):
+        return -grad
+
+
+class MatMul(Function):
+    """a @ b for 1-d, 2-d and batched operands, with NumPy's matmul broadcasting.
+
+    For 2-d operands: ∂L/∂a = g bᵀ and ∂L/∂b = aᵀ g. A 1-d operand is treated as a row
+    (left) or column (right) vector, and batch dimensions broadcast as in ``np.matmul``.
+    """
+
+    def forward(self, a, b):
+        if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} do not line up: the last axis of the "
+                f"left operand ({a.shape[-1] if a.ndim else 'scalar'}) must equal the "
+                f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the right one "
+                f"({(b.shape[-2] if b.ndim > 1 else b.shape[0]) if b.ndim else 'scalar'}). "
+                "Use * for elementwise products, or transpose one operand (x.T)."
+            )
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, grad):
+        a, b = self.a, self.b
+        a2 = a[None, :] if a.ndim == 1 else a  # (1, n): a row vector
+        b2 = b[:, None] if b.ndim == 1 else b  # (n, 1): a column vector
+        g2 = grad
+        if a.ndim == 1:
+            g2 = g2[..., None, :]
+        if b.ndim == 1:
+            g2 = g2[..., None]
+        need_a, need_b = self.needs_input_grad
+        grad_a = grad_b = None
+        if need_a:
+            grad_a = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(a.shape)
+        if need_b:
+            grad_b = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
+        return grad_a, grad_b
+
+
+class Linear(Function):
+    """A dense layer in one node: Z = X Wᵀ + b  [E6, E23], with W of shape (out, in).
+
+    Backward [E8, corrected; E10, corrected] with δ = ∂L/∂Z of shape (batch, out):
+    ∂L/∂W = δᵀ X (the document's "δ_l a_(l-1)ᵀ" for a batch), ∂L/∂b = Σ_batch δ,
+    ∂L/∂X = δ W (the "W_(l+1)ᵀ δ_(l+1)" that carries the error to the layer below).
+    One node instead of matmul + transpose + add saves two graph nodes and a copy per layer.
+    """
+
+    def forward(self, x, weight, bias=None):
+        if x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
+                f"{weight.shape} expects {weight.shape[1]} (weight is (out_features, in_features))"
+            )
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        if bias is not None:
+            out += bias  # in place: saves one (batch, out) allocation per layer
+        return out
+
+    def backward(self, grad):
+        need = self.needs_input_grad
+        x, weight = self.x, self.weight
+        grad_x = grad @ weight if need[0] else None
+        grad_2d = grad.reshape(-1, grad.shape[-1])
+        grad_w = grad_2d.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
+        if len(need) == 2:
+            return grad_x, grad_w
+        grad_b = grad_2d.sum(axis=0) if need[2] else None
+        return grad_x, grad_w, grad_b
+
+
+def add(a, b):
+    """a + b with broadcasting.  >>> add(tn.ones(2), 1.0)  # tensor([2., 2.])"""
+    return Add()(a, b)
+
+
+def sub(a, b):
+    """a - b with broadcasting."""
+    return Sub()(a, b)
+
+
+def mul(a, b):
+    """a * b elementwise, with broadcasting."""
+    return Mul()(a, b)
+
+
+def div(a, b):
+    """a / b elementwise, with broadcasting."""
+    return Div()(a, b)
+
+
+def pow(a, b):  # noqa: A001 - mirrors torch.pow
+    """a ** b elementwise; b may be a Python number or a Tensor."""
+    return Pow()(a, b)
+
+
+def neg(a):
+    """-a."""
+    return Neg()(a)
+
+
+def matmul(a, b):
+    """Matrix product a @ b (1-d, 2-d or batched, as ``np.matmul``).
+
+    >>> import tinynn as tn
+    >>> (tn.ones((2, 3)) @ tn.ones(3)).shape
+    (2,)
+    """
+    return MatMul()(a, b)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias in one graph node; weight has shape (out_features, in_features).
+
+    >>> import tinynn as tn
+    >>> linear(tn.ones((4, 3)), tn.ones((2, 3)), tn.zeros(2)).shape
+    (4, 2)
+    """
+    if bias is None:
+        return Linear()(x, weight)
+    return Linear()(x, weight, bias)

@@ -1,0 +1,259 @@
+"""Loss functions, fused where the fused gradient is both simpler and stabler.
+
+``reduction`` is "mean" (default, as in PyTorch), "sum" or "none" everywhere.
+"""
+from __future__ import annotations
+
+from tinynn import backend
+from tinynn.ops.activation import LogSoftmax, safe_exp
+from tinynn.tensor import Function, Tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(op, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{op}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    total = losses.sum()
+    return total / losses.size if reduction == "mean" else total
+
+
+def _reduce_grad(grad, shape, reduction, count):
+    """Gradient of the reduction: broadcast g back to every per-element loss."""
+    if reduction == "none":
+        return grad
+    xp = backend.xp_of(grad)
+    return xp.broadcast_to(grad / count if reduction == "mean" else grad, shape)
+
+
+def _check_same_shape(op, pred, target):
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"{op}: input shape {pred.shape} and target shape {target.shape} differ; they must "
+            "match (reshape the target, e.g. target.reshape(-1, 1), rather than rely on broadcasting)")
+
+
+class MSELoss(Function):
+    """Mean squared error (1/n) Σ (ŷ - y)²  [E4, E14] over *all* n elements (PyTorch's mean).
+
+    Gradient (2/n)(ŷ - y)  [E17 corrected: the document writes -(2/m) Σ (ŷ - y), a scalar
+    with the sign flipped; the gradient is a vector, one entry per prediction].
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, pred, target):
+        self.diff = pred - target
+        return _reduce(self.diff * self.diff, self.reduction)
+
+    def backward(self, grad):
+        g = _reduce_grad(grad, self.diff.shape, self.reduction, self.diff.size) * (2 * self.diff)
+        return g, (-g if self.needs_input_grad[1] else None)
+
+
+class CrossEntropy(Function):
+    """Softmax + cross-entropy from logits in one node  [E5, E15, E20, E24, E26].
+
+    L_i = -Σ_k y_ik log softmax(z_i)_k; with class indices y_i this is -log softmax(z_i)[y_i].
+    Gradient: ∂L_i/∂z_i = softmax(z_i) - y_i  [E5]; the mean over the batch divides it by N.
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, logits, target):
+        xp = backend.xp_of(logits)
+        self.log_probs = LogSoftmax(axis=1).forward(logits)
+        self.target = target
+        if target.ndim == 1:  # class indices
+            picked = self.log_probs[xp.arange(len(target)), target]
+        else:  # probabilities / one-hot
+            picked = (self.log_probs * target).sum(axis=1)
+        return _reduce(-picked, self.reduction)
+
+    def backward(self, grad):
+        xp = backend.xp_of(grad)
+        n = self.log_probs.shape[0]
+        g = _reduce_grad(grad, (n,), self.reduction, n)[:, None]
+        probs = safe_exp(xp, self.log_probs)
+        if self.target.ndim == 1:
+            probs[xp.arange(n), self.target] -= 1  # softmax - one_hot, without building one_hot
+            grad_logits = probs * g
+        else:
+            grad_logits = (probs * self.target.sum(axis=1, keepdims=True) - self.target) * g
+        grad_target = None
+        if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
+            grad_target = -self.log_probs * g
+        return grad_logits, grad_target
+
+
+class NLLLoss(Function):
+    """Negative log-likelihood of log-probabilities (pair it with log_softmax)."""
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, log_probs, target):
+        self.shape, self.target = log_probs.shape, target
+        xp = backend.xp_of(log_probs)
+        return _reduce(-log_probs[xp.arange(len(target)), target], self.reduction)
+
+    def backward(self, grad):
+        xp = backend.xp_of(grad)
+        n = self.shape[0]
+        full = xp.zeros(self.shape, dtype=grad.dtype)
+        full[xp.arange(n), self.target] = -_reduce_grad(grad, (n,), self.reduction, n)
+        return full, None
+
+
+class BinaryCrossEntropy(Function):
+    """-[y log p + (1-y) log(1-p)]  [E11] on probabilities p, logs clamped at -100 (PyTorch).
+
+    ∂L/∂p = (p - y) / (p(1 - p)). Through a sigmoid output the p(1-p) cancels against σ'
+    and ∂L/∂z = p - y  [E11 corrected]; ``binary_cross_entropy_with_logits`` uses that form.
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, p, y):
+        xp = backend.xp_of(p)
+        if ((p < 0) | (p > 1)).any():
+            raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; "
+                             "for raw scores use binary_cross_entropy_with_logits")
+        self.p, self.y = p, y
+        log_p = xp.maximum(self._log(xp, p), -100)
+        log_1mp = xp.maximum(self._log(xp, 1 - p), -100)
+        return _reduce(-(y * log_p + (1 - y) * log_1mp), self.reduction)
+
+    @staticmethod
+    def _log(xp, a):
+        """log(a) with log(0) = -inf replaced before numpy can warn: -100 after the clamp."""
+        safe = xp.where(a > 0, a, 1)
+        return xp.where(a > 0, xp.log(safe), -100).astype(a.dtype, copy=False)
+
+    def backward(self, grad):
+        p, y = self.p, self.y
+        g = _reduce_grad(grad, p.shape, self.reduction, p.size)
+        xp = backend.xp_of(p)
+        denom = xp.maximum(p * (1 - p), 1e-12)  # PyTorch's epsilon keeps p in {0, 1} finite
+        grad_p = g * (p - y) / denom
+        grad_y = None
+        if self.needs_input_grad[1]:
+            grad_y = g * (self._log(xp, 1 - p) - self._log(xp, p))
+        return grad_p, grad_y
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """BCE of sigmoid(z) computed from z: max(z, 0) - z·y + log(1 + e^(-|z|)).
+
+    Gradient σ(z) - y  [E11 corrected]: finite for any z, no σ' factor.
+    """
+
+    def __init__(self, reduction="mean"):
+        self.reduction = reduction
+
+    def forward(self, z, y):
+        xp = backend.xp_of(z)
+        self.z, self.y = z, y
+        e = safe_exp(xp, -xp.abs(z))
+        self.sig = xp.where(z >= 0, 1, e).astype(z.dtype, copy=False) / (1 + e)
+        return _reduce(xp.maximum(z, 0) - z * y + xp.log1p(e), self.reduction)
+
+    def backward(self, grad):
+        g = _reduce_grad(grad, self.z.shape, self.reduction, self.z.size)
+        grad_y = -g * self.z if self.needs_input_grad[1] else None
+        return g * (self.sig - self.y), grad_y
+
+
+def _as_target(op, target, ref):
+    """Targets may be Tensors, arrays or lists; put them on the input's device."""
+    if isinstance(target, Tensor):
+        if target.device != ref.device:
+            raise RuntimeError(f"{op}: input is on '{ref.device}' but target is on '{target.device}': "
+                               f"move the target with .to('{ref.device}')")
+        return target
+    return Tensor(target, device=ref.device)
+
+
+def mse_loss(pred, target, reduction="mean"):
+    """Mean squared error over all elements  [E4, E14].
+
+    >>> import tinynn as tn
+    >>> mse_loss(tn.tensor([0.9, 0.1]), tn.tensor([1.0, 0.0])).item()  # (0.01 + 0.01) / 2
+    0.01...
+    """
+    _check_reduction("mse_loss", reduction)
+    target = _as_target("mse_loss", target, pred)
+    _check_same_shape("mse_loss", pred, target)
+    if target.dtype != pred.dtype:
+        target = target.to(dtype=pred.dtype)
+    return MSELoss(reduction)(pred, target)
+
+
+def cross_entropy(logits, target, reduction="mean"):
+    """Cross-entropy of raw scores ``logits`` (N, C) against class indices (N,) or
+    probabilities / one-hot rows (N, C)  [E5, E15, E24]. Softmax is applied inside.
+
+    >>> import tinynn as tn
+    >>> round(cross_entropy(tn.tensor([[0.0, 0.0]]), tn.tensor([1])).item(), 4)  # log 2
+    0.6931
+    """
+    _check_reduction("cross_entropy", reduction)
+    target = _as_target("cross_entropy", target, logits)
+    if logits.ndim != 2:
+        raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {logits.shape}; "
+                         "flatten extra axes first")
+    n, classes = logits.shape
+    if target.ndim == 1:
+        if target.dtype.kind not in "iu":
+            raise TypeError(f"cross_entropy: class-index targets must be integers, got {target.dtype}; "
+                            "use target.to(dtype='int64'), or pass (N, C) probabilities")
+        if target.shape[0] != n:
+            raise ValueError(f"cross_entropy: {n} rows of logits but {target.shape[0]} targets")
+        if target.size and (int(target.data.min()) < 0 or int(target.data.max()) >= classes):
+            bad = int(target.data.max()) if int(target.data.max()) >= classes else int(target.data.min())
+            raise IndexError(f"cross_entropy: class index {bad} is out of range for {classes} classes "
+                             f"(valid: 0..{classes - 1})")
+    elif target.shape != logits.shape:
+        raise ValueError(f"cross_entropy: target shape {target.shape} must be ({n},) class indices "
+                         f"or ({n}, {classes}) probabilities")
+    elif target.dtype != logits.dtype:
+        target = target.to(dtype=logits.dtype)
+    return CrossEntropy(reduction)(logits, target)
+
+
+def nll_loss(log_probs, target, reduction="mean"):
+    """Negative log-likelihood of (N, C) log-probabilities at class indices (N,)."""
+    _check_reduction("nll_loss", reduction)
+    target = _as_target("nll_loss", target, log_probs)
+    if target.size and int(target.data.max()) >= log_probs.shape[1]:
+        raise IndexError(f"nll_loss: class index {int(target.data.max())} is out of range for "
+                         f"{log_probs.shape[1]} classes")
+    return NLLLoss(reduction)(log_probs, target)
+
+
+def binary_cross_entropy(prob, target, reduction="mean"):
+    """BCE on probabilities in [0, 1]  [E11]; logs clamped at -100 as in PyTorch."""
+    _check_reduction("binary_cross_entropy", reduction)
+    target = _as_target("binary_cross_entropy", target, prob)
+    _check_same_shape("binary_cross_entropy", prob, target)
+    if target.dtype != prob.dtype:
+        target = target.to(dtype=prob.dtype)
+    return BinaryCrossEntropy(reduction)(prob, target)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+    """BCE of sigmoid(logits), computed stably from the logits; gradient σ(z) - y."""
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
+    target = _as_target("binary_cross_entropy_with_logits", target, logits)
+    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
+    if target.dtype != logits.dtype:
+        target = target.to(dtype=logits.dtype)
+    return BinaryCrossEntropyWithLogits(reduction)(logits, target)

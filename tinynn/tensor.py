@@ -1,0 +1,426 @@
+"""Tensor, Function and the backward pass: the whole autodiff engine.
+
+A ``Function`` computes on raw arrays (numpy or cupy) in ``forward`` and turns the gradient
+of its output into gradients of its inputs in ``backward``. Calling a Function on Tensors
+records it in the graph; ``Tensor.backward`` walks that graph in reverse topological order
+applying the chain rule, ∂L/∂x = ∂L/∂y · ∂y/∂x  [E27].
+
+>>> import tinynn as tn
+>>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+>>> (x * x).sum().backward()
+>>> x.grad
+array([2., 4., 6.], dtype=float32)
+"""
+from __future__ import annotations
+
+from tinynn import backend
+
+_grad_enabled = True
+
+
+class no_grad:
+    """Context manager (or decorator) inside which no graph is recorded.
+
+    >>> import tinynn as tn
+    >>> x = tn.tensor([1.0], requires_grad=True)
+    >>> with tn.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __enter__(self):
+        global _grad_enabled
+        self._previous, _grad_enabled = _grad_enabled, False
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self._previous
+
+    def __call__(self, fn):
+        def wrapper(*args, **kwargs):
+            with no_grad():
+                return fn(*args, **kwargs)
+
+        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+        return wrapper
+
+
+def is_grad_enabled() -> bool:
+    """False inside ``no_grad``."""
+    return _grad_enabled
+
+
+class Tensor:
+    """An array with a gradient: the node of the computation graph.
+
+    ``data`` and ``grad`` are raw arrays (numpy on "cpu", cupy on "cuda"). ``grad`` is None
+    until ``backward`` reaches the tensor; gradients accumulate (``+``) across uses and calls.
+
+    >>> import numpy as np, tinynn as tn
+    >>> t = tn.Tensor(np.ones((2, 3)), requires_grad=True)
+    >>> t.shape, t.dtype, t.device
+    ((2, 3), dtype('float64'), 'cpu')
+    """
+
+    __slots__ = ("data", "grad", "_requires_grad", "creator", "name", "__weakref__")
+    __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected op: stays in the graph
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None, name=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        dtype = backend.as_dtype(dtype) or backend.infer_dtype(data)
+        if device is None:
+            device = backend.device_of(data) if backend.is_array(data) else "cpu"
+        if not backend.is_array(data):
+            data = backend.numpy.asarray(data, dtype=dtype)
+        data = backend.to_device(data, device)
+        if data.dtype != dtype:
+            data = data.astype(dtype)
+        self.data = data
+        self.grad = None
+        self.creator = None  # the Function that produced this tensor (None for leaves)
+        self.name = name
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _wrap(cls, data):
+        """Fast constructor for op outputs: no conversion, no checks."""
+        t = object.__new__(cls)
+        t.data, t.grad, t.creator, t.name, t._requires_grad = data, None, None, None, False
+        return t
+
+    # -- attributes -------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if value and not backend.is_floating(self.data.dtype):
+            raise TypeError(
+                f"only floating-point tensors can require grad, got dtype {self.data.dtype}: "
+                "create it with dtype=tn.float32 (e.g. tn.tensor([1.0, 2.0])) or call .float()"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, value=True) -> Tensor:
+        """Set ``requires_grad`` in place and return self (PyTorch's spelling)."""
+        self.requires_grad = value
+        return self
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements (an int, as ``ndarray.size``; PyTorch's ``numel()``)."""
+        return self.data.size
+
+    def numel(self) -> int:
+        return self.data.size
+
+    @property
+    def device(self) -> str:
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.creator is None
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = repr(backend.to_host(self.data)).replace("array(", "tensor(", 1)
+        extras = []
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.requires_grad:
+            extras.append("requires_grad=True")
+        return body[:-1] + "".join(", " + e for e in extras) + ")" if extras else body
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, matters
+
+    # -- conversions ---------------------------------------------------------------------
+    def numpy(self):
+        """The data as a NumPy array (a host copy for device tensors)."""
+        return backend.to_host(self.data)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number.
+
+        >>> import tinynn as tn; tn.tensor([[3.5]]).item()
+        3.5
+        """
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can become a Python number, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return backend.to_host(self.data).tolist()
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory, requires_grad=False)."""
+        return Tensor._wrap(self.data)
+
+    def to(self, device=None, dtype=None) -> Tensor:
+        """A copy on ``device`` and/or of ``dtype``; self when nothing changes.
+
+        A copy made while recording stays in the graph: its gradient flows back here.
+        """
+        from tinynn.ops import to_copy  # ops import this module; the reverse is lazy
+
+        return to_copy(self, device=device, dtype=dtype)
+
+    def float(self) -> Tensor:
+        return self.to(dtype="float32")
+
+    def double(self) -> Tensor:
+        return self.to(dtype="float64")
+
+    def cpu(self) -> Tensor:
+        return self.to("cpu")
+
+    def cuda(self) -> Tensor:
+        return self.to("cuda")
+
+    # -- backward ------------------------------------------------------------------------
+    def backward(self, grad=None, retain_graph=False):
+        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
+
+        A scalar seeds the pass with 1; a non-scalar needs ``grad`` of its own shape.
+        The graph is freed afterwards unless ``retain_graph=True`` (as in PyTorch).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no graph. Create the "
+                "inputs with requires_grad=True (and do not compute it under tn.no_grad())."
+            )
+        if grad is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() on a tensor of shape {self.shape} needs a gradient of the same "
+                    "shape: call y.backward(grad), or reduce first, e.g. y.sum().backward()"
+                )
+            seed = backend.xp_of(self.data).ones_like(self.data)
+        else:
+            seed = grad.data if isinstance(grad, Tensor) else grad
+            if not backend.is_array(seed):
+                seed = backend.xp_of(self.data).asarray(seed, dtype=self.dtype)
+            if seed.shape != self.shape:
+                raise RuntimeError(
+                    f"backward(grad): grad has shape {seed.shape} but the tensor has shape {self.shape}"
+                )
+            if backend.device_of(seed) != self.device:
+                raise RuntimeError(
+                    f"backward(grad): grad is on '{backend.device_of(seed)}' but the tensor is on "
+                    f"'{self.device}': move it with .to('{self.device}')"
+                )
+        _run_backward(self, seed, retain_graph)
+
+
+def _topological_order(root):
+    """Tensors that need a gradient, each after all the tensors it was computed from.
+
+    Iterative depth-first search (a recursive one hits Python's limit on a 10 000-op chain).
+    """
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        fn = node.creator
+        if fn is not None:
+            if fn.inputs is None:
+                raise RuntimeError(
+                    f"backward through {type(fn).__name__} a second time: its graph was freed by "
+                    "the first backward(). Call backward(retain_graph=True) the first time if you "
+                    "need to go through it again, or recompute the forward pass."
+                )
+            for parent in fn.inputs:
+                if parent._requires_grad and id(parent) not in visited:
+                    stack.append((parent, False))
+    return order
+
+
+def _run_backward(root, seed, retain_graph):
+    grads = {id(root): seed}  # id(tensor) -> gradient array, popped as soon as it is used
+    shared = set()  # ids whose gradient may alias another array (copied before it is stored)
+    for node in reversed(_topological_order(root)):
+        grad = grads.pop(id(node), None)
+        if grad is None:
+            continue
+        fn = node.creator
+        if fn is None:  # a leaf: accumulate into .grad (copy first if the array is borrowed)
+            if id(node) in shared or backend.is_shared(grad):
+                grad = grad.copy()
+            node.grad = grad if node.grad is None else node.grad + grad
+            continue
+        input_grads = fn.backward(grad)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if len(input_grads) != len(fn.inputs):
+            raise RuntimeError(
+                f"{type(fn).__name__}.backward returned {len(input_grads)} gradient(s) for "
+                f"{len(fn.inputs)} input(s): return one per input (None where there is none)"
+            )
+        for i, (parent, g) in enumerate(zip(fn.inputs, input_grads)):
+            if g is None or not parent._requires_grad:
+                continue
+            if g.shape != parent.data.shape:
+                g = unbroadcast(g, parent.data.shape, fn)
+            key = id(parent)
+            if key in grads:
+                grads[key] = grads[key] + g
+                shared.discard(key)
+            else:
+                grads[key] = g
+                # a pass-through (add, identity) or one array sent to two inputs is borrowed
+                if g is grad or any(g is other for other in input_grads[:i]):
+                    shared.add(key)
+        if not retain_graph:
+            fn.release()
+
+
+def unbroadcast(grad, shape, fn=None):
+    """Sum a gradient back to the shape of the operand that was broadcast to make it.
+
+    The one place broadcasting is undone: (5, 4) + (3, 1, 4) -> (3, 5, 4) sends a (3, 5, 4)
+    gradient that sums over axis 0 for the first operand and axis 1 for the second.
+
+    >>> import numpy as np
+    >>> unbroadcast(np.ones((3, 5, 4)), (5, 4)).shape, unbroadcast(np.ones((3, 5, 4)), (3, 1, 4))[0, 0, 0].item()
+    ((5, 4), 5.0)
+    """
+    extra = grad.ndim - len(shape)
+    if extra >= 0:
+        axes = tuple(range(extra)) + tuple(
+            extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
+        )
+        if axes:
+            grad = backend.ensure_array(grad.sum(axis=axes, keepdims=True))
+        if extra:
+            grad = grad.reshape(grad.shape[extra:])
+    if grad.shape != tuple(shape):
+        name = type(fn).__name__ if fn is not None else "backward"
+        raise RuntimeError(
+            f"{name}.backward produced a gradient of shape {grad.shape} for an input of shape "
+            f"{tuple(shape)}, and it cannot be summed back to it: backward must return one "
+            "gradient per input, shaped like that input (or like the broadcast output)"
+        )
+    return grad
+
+
+class Function:
+    """A differentiable operation: ``forward`` on raw arrays, ``backward`` on raw gradients.
+
+    Subclass it to write your own op, keeping on ``self`` what backward needs; check it
+    with ``tn.gradcheck``. ``self.needs_input_grad`` (one bool per input) lets backward skip
+    gradients nobody will use.
+
+    >>> import tinynn as tn
+    >>> class Square(tn.Function):
+    ...     def forward(self, x):
+    ...         self.x = x
+    ...         return x * x
+    ...     def backward(self, grad):
+    ...         return 2 * self.x * grad
+    >>> t = tn.tensor([3.0], requires_grad=True)
+    >>> Square()(t).backward(); t.grad
+    array([6.], dtype=float32)
+    """
+
+    inputs = None  # the input Tensors, kept only while a backward pass may need them
+
+    def __call__(self, *inputs):
+        tensors = inputs
+        for x in inputs:
+            if not isinstance(x, Tensor):
+                tensors = _lift_constants(inputs, self)
+                break
+        data = [t.data for t in tensors]
+        if len(data) > 1:
+            kind = type(data[0])
+            for d in data:
+                if type(d) is not kind:
+                    _raise_device_mismatch(self, tensors)
+        record = _grad_enabled and any(t._requires_grad for t in tensors)
+        self.needs_input_grad = tuple(t._requires_grad for t in tensors) if record else (False,) * len(tensors)
+        out = backend.ensure_array(self.forward(*data))
+        result = Tensor._wrap(out)
+        if record:
+            self.inputs = tensors
+            result.creator = self
+            result._requires_grad = True
+        return result
+
+    def forward(self, *arrays):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
+
+    def backward(self, grad):
+        raise NotImplementedError(f"{type(self).__name__} must define backward(self, grad)")
+
+    def release(self):
+        """Drop the inputs and everything forward saved: the graph is freed after backward."""
+        self.__dict__.clear()
+        self.inputs = None
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
+
+
+def _lift_constants(inputs, fn):
+    """Python scalars and raw arrays next to Tensors become constant Tensors on their device."""
+    ref = next((x for x in inputs if isinstance(x, Tensor)), None)
+    if ref is None:
+        raise TypeError(f"{type(fn).__name__}: at least one input must be a Tensor")
+    lifted = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            lifted.append(x)
+        elif backend.is_array(x):
+            lifted.append(Tensor._wrap(x))
+        elif isinstance(x, (int, float, bool)) or backend.is_scalar(x):
+            dtype = backend.scalar_dtype(ref.data.dtype, x)
+            lifted.append(Tensor._wrap(backend.xp_of(ref.data).asarray(x, dtype=dtype)))
+        else:
+            lifted.append(Tensor(x, device=ref.device))
+    return lifted
+
+
+def _raise_device_mismatch(fn, tensors):
+    if len({t.device for t in tensors}) == 1:
+        return  # different array types on one device (an ndarray subclass): fine
+    devices = [f"{t.device} {tuple(t.shape)}" for t in tensors]
+    raise RuntimeError(
+        f"{type(fn).__name__}: inputs are on different devices ({', '.join(devices)}). Move them "
+        f"to one device first, e.g. x.to('{tensors[0].device}')"
+    )
