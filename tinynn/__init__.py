@@ -12,7 +12,7 @@ from tinynn.backend import cuda_available, default_dtype, manual_seed, set_defau
 from tinynn.creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad
 from tinynn.ops import cat, concatenate, stack
-from tinynn.tensor import Function, Tensor, is_grad_enabled, no_grad
+from tinynn.tensor import Function, Tensor, detect_anomaly, is_grad_enabled, no_grad
 
 __version__ = "0.1.0"
 
@@ -21,7 +21,7 @@ float64 = "float64"
 int64 = "int64"
 
 __all__ = [
-    "Tensor", "Function", "no_grad", "is_grad_enabled", "tensor", "zeros", "ones", "full",
+    "Tensor", "Function", "no_grad", "detect_anomaly", "is_grad_enabled", "tensor", "zeros", "ones", "full",
     "zeros_like", "ones_like", "randn", "rand", "arange", "cat", "concatenate", "stack",
     "manual_seed", "default_dtype", "set_default_dtype", "cuda_available", "gradcheck",
     "numerical_grad", "GradcheckError", "float32", "float64", "int64",

@@ -13,9 +13,13 @@ array([2., 4., 6.], dtype=float32)
 """
 from __future__ import annotations
 
+import os
+import traceback
+
 from tinynn import backend
 
 _grad_enabled = True
+_detect_anomaly = False  # debugging aid: check every op's output and gradients for NaN/inf
 
 
 class no_grad:
@@ -49,6 +53,48 @@ class no_grad:
 def is_grad_enabled() -> bool:
     """False inside ``no_grad``."""
     return _grad_enabled
+
+
+class detect_anomaly:
+    """Context manager: the first op whose forward output or backward gradient holds NaN or
+    inf raises ``FloatingPointError``, naming the op and the line that created it.
+
+    Slower (every op checks its arrays): switch it on while hunting a NaN, not for training.
+
+    >>> import tinynn as tn
+    >>> x = tn.tensor([-1.0, 4.0], requires_grad=True)
+    >>> with tn.detect_anomaly():
+    ...     x.sqrt()
+    Traceback (most recent call last):
+    FloatingPointError: Sqrt produced nan in its forward output...
+    """
+
+    def __enter__(self):
+        global _detect_anomaly
+        self._previous, _detect_anomaly = _detect_anomaly, True
+        return self
+
+    def __exit__(self, *exc):
+        global _detect_anomaly
+        _detect_anomaly = self._previous
+
+
+def _user_frame():
+    """file:line of the innermost caller outside tinynn (where the user created the op)."""
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if f"tinynn{os.sep}" not in frame.filename:
+            return f"{frame.filename}:{frame.lineno} ({frame.line})"
+    return None
+
+
+def _check_finite(fn, array, where):
+    xp = backend.xp_of(array)
+    if array is None or array.dtype.kind != "f" or bool(xp.isfinite(array).all()):
+        return
+    bad = "nan" if bool(xp.isnan(array).any()) else "inf"
+    created = getattr(fn, "_created_at", None)
+    origin = f"; the op was created at {created}" if created else ""
+    raise FloatingPointError(f"{type(fn).__name__} produced {bad} in its {where}{origin}")
 
 
 class Tensor:
@@ -287,6 +333,10 @@ def _run_backward(root, seed, retain_graph):
         input_grads = fn.backward(grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
+        if _detect_anomaly:
+            for g in input_grads:
+                if g is not None:
+                    _check_finite(fn, g, "backward (a gradient of its inputs)")
         if len(input_grads) != len(fn.inputs):
             raise RuntimeError(
                 f"{type(fn).__name__}.backward returned {len(input_grads)} gradient(s) for "
@@ -374,7 +424,11 @@ class Function:
                     _raise_device_mismatch(self, tensors)
         record = _grad_enabled and any(t._requires_grad for t in tensors)
         self.needs_input_grad = tuple(t._requires_grad for t in tensors) if record else (False,) * len(tensors)
-        out = backend.ensure_array(self.forward(*data))
+        with backend.numpy.errstate(all="ignore") if _detect_anomaly else _nullcontext:
+            out = backend.ensure_array(self.forward(*data))
+        if _detect_anomaly:
+            self._created_at = _user_frame()
+            _check_finite(self, out, "forward output")
         result = Tensor._wrap(out)
         if record:
             self.inputs = tensors
@@ -395,6 +449,17 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
+
+
+class _NullContext:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_nullcontext = _NullContext()
 
 
 def _lift_constants(inputs, fn):

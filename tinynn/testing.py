@@ -1,0 +1,76 @@
+"""Tools for testing ops and layers, yours included: hypothesis strategies and gradient checks.
+
+Needs the test extras (``pip install "tinynn[dev]"``) for the strategies.
+
+>>> import tinynn as tn
+>>> from tinynn.testing import assert_gradcheck
+>>> assert_gradcheck(lambda x: (x * x).sum(), tn.randn(3, requires_grad=True))
+"""
+from __future__ import annotations
+
+from tinynn import backend
+from tinynn.gradcheck import gradcheck
+from tinynn.tensor import Tensor
+
+np = backend.numpy
+
+
+def assert_gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """``tn.gradcheck`` as an assertion for tests: passes silently or raises the report."""
+    if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
+        inputs = tuple(inputs[0])
+    gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol)
+
+
+def make_tensor(array, device="cpu", requires_grad=True, dtype="float64"):
+    """A float64 tensor on ``device`` from a host array (what gradchecks want)."""
+    return Tensor(backend.to_device(np.asarray(array, dtype=dtype), device), requires_grad=requires_grad)
+
+
+def _st():
+    try:
+        import hypothesis.extra.numpy as hnp
+        import hypothesis.strategies as st
+    except ImportError as e:  # pragma: no cover - only without the dev extra
+        raise ImportError("tinynn.testing strategies need hypothesis: pip install 'tinynn[dev]'") from e
+    return st, hnp
+
+
+def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
+    """Hypothesis strategy for array shapes, e.g. (), (3,), (2, 1, 4).
+
+    >>> from hypothesis import given
+    >>> @given(shapes(min_dims=1))
+    ... def test(shape): assert len(shape) >= 1
+    >>> test()
+    """
+    _, hnp = _st()
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
+
+
+def arrays(shape, low=-3.0, high=3.0, dtype="float64", away_from=None, margin=0.1):
+    """Hypothesis strategy for float arrays of ``shape`` with values in [low, high].
+
+    ``away_from`` (a number, e.g. 0 for ReLU's kink) keeps values at least ``margin`` away,
+    because a finite difference across a kink measures neither side's derivative.
+    """
+    st, hnp = _st()
+    elements = st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
+    if away_from is not None:
+        elements = elements.filter(lambda v: abs(v - away_from) >= margin)
+    return hnp.arrays(np.dtype(dtype), shape, elements=elements)
+
+
+def broadcastable_shapes(max_dims=3, max_side=4):
+    """Hypothesis strategy for pairs of shapes that broadcast together, e.g. ((3, 1, 4), (5, 4))."""
+    st, hnp = _st()
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=max_dims,
+                                             max_side=max_side).map(lambda r: r.input_shapes)
+
+
+def tensors(shape=None, device="cpu", requires_grad=True, **array_kwargs):
+    """Hypothesis strategy for float64 Tensors (random shape when ``shape`` is None)."""
+    st, _ = _st()
+    shape_strategy = shapes() if shape is None else st.just(shape)
+    return shape_strategy.flatmap(lambda s: arrays(s, **array_kwargs)).map(
+        lambda a: make_tensor(a, device, requires_grad))
