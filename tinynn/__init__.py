@@ -13,6 +13,7 @@ from tinynn.creation import arange, full, ones, ones_like, rand, randn, tensor, 
 from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad
 from tinynn.ops import cat, concatenate, stack
 from tinynn.tensor import Function, Tensor, detect_anomaly, is_grad_enabled, no_grad
+from tinynn import nn, optim  # noqa: E402  (after the engine: they build on it)
 
 __version__ = "0.1.0"
 

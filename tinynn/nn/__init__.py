@@ -1,0 +1,21 @@
+"""Layers, losses and the Module system: ``from tinynn import nn`` (as ``torch.nn``).
+
+>>> import tinynn as tn
+>>> from tinynn import nn
+>>> model = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1))
+>>> model(tn.randn(4, 2)).shape
+(4, 1)
+"""
+from tinynn.nn import init
+from tinynn.nn.activation import Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from tinynn.nn.layers import Dropout, Flatten, Linear
+from tinynn.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
+from tinynn.nn.module import Module, ModuleList, Parameter, Sequential
+from tinynn.nn.regularization import l1_penalty, l2_penalty
+
+__all__ = [
+    "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Flatten", "Dropout",
+    "Sigmoid", "ReLU", "Tanh", "Softmax", "LogSoftmax", "Identity", "MSELoss",
+    "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "init", "l1_penalty",
+    "l2_penalty",
+]

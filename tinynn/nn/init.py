@@ -1,0 +1,136 @@
+"""Weight initialisation, in place on Parameters, with PyTorch's names and formulas.
+
+The documents' three schemes are here: zero (``zeros_``; shown in the tutorials to make
+every hidden unit identical), Gaussian (``normal_``) and uniform (``uniform_``), plus the
+scaled ones that keep activations from shrinking or exploding layer after layer:
+Xavier/Glorot (for tanh/sigmoid) and Kaiming/He (for ReLU). Random draws come from
+tinynn's seeded generator (``tn.manual_seed``) on the host, so runs match across devices.
+
+>>> import tinynn as tn
+>>> from tinynn import nn
+>>> w = nn.Parameter(tn.zeros(256, 100))
+>>> _ = nn.init.kaiming_uniform_(w, nonlinearity="relu")
+>>> bound = (6 / 100) ** 0.5                       # gain sqrt(2) * sqrt(3 / fan_in)
+>>> bool(abs(w.data).max() <= bound)
+True
+"""
+from __future__ import annotations
+
+import math
+
+from tinynn import backend
+from tinynn.tensor import Tensor
+
+
+def _fill(tensor, values):
+    """Write host ``values`` into the tensor's own array (same object, same device)."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init: expected a Tensor or Parameter, got {type(tensor).__name__}")
+    tensor.data[...] = backend.to_device(values.astype(tensor.dtype, copy=False), tensor.device)
+    return tensor
+
+
+def _draw(kind, tensor, **kw):
+    return _fill(tensor, backend.random_array(kind, tensor.shape, tensor.dtype, "cpu", **kw))
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity (PyTorch's table).
+
+    >>> round(calculate_gain("relu"), 4), calculate_gain("tanh")
+    (1.4142, 1.6666666666666667)
+    """
+    linear = ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid")
+    if nonlinearity in linear:
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}; "
+                     f"use one of {linear + ('tanh', 'relu', 'leaky_relu', 'selu')}")
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    """fan_in = shape[1] * receptive field, fan_out = shape[0] * receptive field (PyTorch).
+
+    For a Linear weight (out, in): fan_in = in, fan_out = out.
+    """
+    if tensor.ndim < 2:
+        raise ValueError(f"nn.init: fan in and fan out need a tensor with at least 2 dimensions, "
+                         f"got shape {tuple(tensor.shape)} (initialise biases with uniform_/zeros_)")
+    receptive = 1
+    for n in tensor.shape[2:]:
+        receptive *= n
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
+
+
+def _fan(tensor, mode):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"nn.init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def zeros_(tensor):
+    """Fill with 0 (the documents' zero initialisation: fine for biases, not for weights)."""
+    return _fill(tensor, backend.numpy.zeros(tensor.shape))
+
+
+def ones_(tensor):
+    """Fill with 1."""
+    return _fill(tensor, backend.numpy.ones(tensor.shape))
+
+
+def constant_(tensor, val):
+    """Fill with ``val``.  >>> constant_(tn.zeros(2), 0.5)  # tensor([0.5, 0.5])"""
+    return _fill(tensor, backend.numpy.full(tensor.shape, float(val)))
+
+
+def normal_(tensor, mean=0.0, std=1.0):
+    """Gaussian samples N(mean, std²) (the documents' Gaussian initialisation)."""
+    return _draw("normal", tensor, loc=mean, scale=std)
+
+
+def uniform_(tensor, a=0.0, b=1.0):
+    """Uniform samples in [a, b) (the documents' uniform initialisation)."""
+    return _draw("uniform", tensor, low=a, high=b)
+
+
+def xavier_uniform_(tensor, gain=1.0):
+    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0):
+    """Glorot normal: N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
+
+    ``a=sqrt(5)`` (what ``nn.Linear`` uses, as PyTorch) gives b = 1 / sqrt(fan_in).
+    """
+    gain = calculate_gain(nonlinearity, a)
+    bound = math.sqrt(3.0) * gain / math.sqrt(_fan(tensor, mode))
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+    """He normal: N(0, std²), std = gain / sqrt(fan)."""
+    gain = calculate_gain(nonlinearity, a)
+    return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
+
+
+# the other common names of the same schemes
+glorot_uniform_, glorot_normal_ = xavier_uniform_, xavier_normal_
+he_uniform_, he_normal_ = kaiming_uniform_, kaiming_normal_

@@ -1,0 +1,120 @@
+"""Layers with parameters or modes: ``Linear`` (the dense layer), ``Flatten``, ``Dropout``."""
+from __future__ import annotations
+
+import math
+
+from tinynn import backend
+from tinynn.nn import init
+from tinynn.nn.module import Module, Parameter
+from tinynn.ops import linear, reshape
+from tinynn.tensor import Tensor
+
+
+class Linear(Module):
+    """Dense layer y = x Wᵀ + b  [E6, E23] with ``weight`` of shape (out_features, in_features).
+
+    Initialised as PyTorch does: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform
+    with a = sqrt(5)), drawn from tinynn's seeded generator. One fused graph node
+    (``tinynn.ops.linear``) computes it; its backward is [E8 corrected].
+
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> layer = nn.Linear(3, 2)
+    >>> layer.weight.shape, layer(tn.ones(5, 3)).shape
+    ((2, 3), (5, 2))
+    """
+
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        if int(in_features) <= 0 or int(out_features) <= 0:
+            raise ValueError(f"Linear: in_features and out_features must be positive, got "
+                             f"({in_features}, {out_features})")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        dtype = backend.as_dtype(dtype) or backend.default_dtype()
+        device = backend.check_device(device or "cpu")
+        xp = backend.numpy  # draw on the host (same numbers on every device), then move
+        self.weight = Parameter(xp.empty((self.out_features, self.in_features), dtype=dtype))
+        if bias:
+            self.bias = Parameter(xp.empty(self.out_features, dtype=dtype))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+        if device != "cpu":
+            self.to(device)
+
+    def reset_parameters(self):
+        """PyTorch's default initialisation (weight first, then bias, from the seeded RNG)."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x):
+        if self.bias is None:
+            return linear(x, self.weight)
+        return linear(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Flatten(Module):
+    """Flatten dims ``start_dim``..``end_dim`` into one: (N, 8, 8) -> (N, 64) by default.
+
+    >>> import tinynn as tn
+    >>> Flatten()(tn.zeros(5, 8, 8)).shape
+    (5, 64)
+    """
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, x):
+        shape = x.shape
+        start = self.start_dim % len(shape) if shape else 0
+        end = self.end_dim % len(shape) if shape else 0
+        middle = 1
+        for n in shape[start:end + 1]:
+            middle *= n
+        return reshape(x, shape[:start] + (middle,) + shape[end + 1:])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Inverted dropout: in training, zero each element with probability ``p`` and scale the
+    survivors by 1/(1-p), so the expected activation is unchanged and evaluation needs no
+    rescaling. In ``eval()`` mode it is the identity.
+
+    The mask is drawn from tinynn's seeded generator (``tn.manual_seed`` reproduces it) on
+    the host, then moved to the input's device.
+
+    >>> import tinynn as tn
+    >>> drop = Dropout(0.5)
+    >>> y = drop(tn.ones(1000))
+    >>> sorted(set(y.tolist()))                      # zeroed, or scaled by 1/(1-p)
+    [0.0, 2.0]
+    >>> drop.eval()(tn.ones(3)).tolist()
+    [1.0, 1.0, 1.0]
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        if not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"Dropout: p is the probability of zeroing an element and must be in "
+                             f"[0, 1], got {p}")
+        self.p = float(p)
+
+    def forward(self, x):
+        if not self.training or self.p == 0.0:
+            return x
+        if self.p == 1.0:
+            return x * 0.0
+        keep = backend.random_array("random", x.shape, "float64", "cpu") >= self.p
+        mask = (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
+        return x * Tensor._wrap(backend.to_device(mask, x.device))
+
+    def extra_repr(self):
+        return f"p={self.p}"

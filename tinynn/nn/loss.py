@@ -1,0 +1,59 @@
+"""Loss modules (PyTorch's names), each a wrapper around a functional loss in
+``tinynn.ops.loss``. ``reduction`` is "mean" (default), "sum" or "none".
+
+>>> import tinynn as tn
+>>> from tinynn import nn
+>>> loss_fn = nn.CrossEntropyLoss()
+>>> round(loss_fn(tn.tensor([[0.0, 0.0]]), tn.tensor([1])).item(), 4)   # log 2
+0.6931
+"""
+from __future__ import annotations
+
+from tinynn.nn.module import Module
+from tinynn.ops import loss as _F
+
+
+class _Loss(Module):
+    _fn = None
+
+    def __init__(self, reduction="mean"):
+        super().__init__()
+        _F._check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def forward(self, input, target):
+        return type(self)._fn(input, target, reduction=self.reduction)
+
+    def extra_repr(self):
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """Mean squared error over all elements  [E4, E14]: (1/n) Σ (ŷ − y)²."""
+
+    _fn = staticmethod(_F.mse_loss)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax + cross-entropy on raw scores (N, C) and class indices (N,) or probability /
+    one-hot rows (N, C)  [E5, E15, E24]. Do not put a Softmax before it."""
+
+    _fn = staticmethod(_F.cross_entropy)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (after LogSoftmax) at class indices."""
+
+    _fn = staticmethod(_F.nll_loss)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities in [0, 1]  [E11] (after a Sigmoid)."""
+
+    _fn = staticmethod(_F.binary_cross_entropy)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy on raw scores: sigmoid inside, stable, gradient σ(z) − y  [E11]."""
+
+    _fn = staticmethod(_F.binary_cross_entropy_with_logits)

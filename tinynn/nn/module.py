@@ -1,0 +1,432 @@
+"""``Module``: the base of every layer and model, and ``Parameter``, a Tensor it learns.
+
+A Module finds its parameters by itself: any ``Parameter`` or sub-``Module`` assigned as an
+attribute is registered in assignment order, so ``parameters()``, ``state_dict()``,
+``to(device)`` and ``train()/eval()`` reach every layer, with PyTorch's dotted names.
+
+>>> import tinynn as tn
+>>> from tinynn import nn
+>>> class Tiny(nn.Module):
+...     def __init__(self):
+...         super().__init__()
+...         self.fc = nn.Linear(3, 2)
+...     def forward(self, x):
+...         return self.fc(x).relu()
+>>> [name for name, p in Tiny().named_parameters()]
+['fc.weight', 'fc.bias']
+"""
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+
+from tinynn import backend
+from tinynn.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module learns: ``requires_grad=True`` by default, registered
+    automatically when assigned to a Module attribute.
+
+    >>> import numpy as np
+    >>> p = Parameter(np.zeros((2, 3), dtype="float32"))
+    >>> p.requires_grad, p.shape
+    (True, (2, 3))
+    """
+
+    def __init__(self, data, requires_grad=True, dtype=None, device=None):
+        if isinstance(data, Tensor):
+            data = data.data  # share the array: wrapping a tensor does not copy it
+        super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _indent(text, spaces=2):
+    lines = text.split("\n")
+    return "\n".join([lines[0]] + [" " * spaces + line for line in lines[1:]])
+
+
+class Module:
+    """Base class of layers and models: define ``forward``; calling the module runs it.
+
+    Subclasses call ``super().__init__()`` first, then assign Parameters and sub-Modules as
+    attributes; they are registered in that order (it fixes the ``state_dict`` key order).
+
+    >>> from tinynn import nn
+    >>> model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 1))
+    >>> list(model.state_dict())
+    ['0.weight', '0.bias', '2.weight', '2.bias']
+    """
+
+    training: bool
+
+    def __init__(self):
+        d = self.__dict__
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["training"] = True
+
+    # -- registration ---------------------------------------------------------------------
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() ran: call super().__init__() "
+                f"first in {type(self).__name__}.__init__")
+        params, buffers, modules = d["_parameters"], d["_buffers"], d["_modules"]
+        if isinstance(value, (Parameter, Module)):
+            for registry in (params, buffers, modules):
+                registry.pop(name, None)
+            (params if isinstance(value, Parameter) else modules)[name] = value
+        elif name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
+                                f"{type(self).__name__} (nn.Parameter or None expected): wrap it, "
+                                "nn.Parameter(t), or change its values with .data[...] = ...")
+            params[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} "
+                                "(nn.Module or None expected)")
+            modules[name] = None
+        elif name in buffers:
+            if value is not None and not isinstance(value, Tensor):
+                value = Tensor(value)
+            buffers[name] = value
+        object.__setattr__(self, name, value)  # also a plain attribute: fast lookup in forward
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}): expected a Parameter or None, "
+                            f"got {type(param).__name__}; wrap it: nn.Parameter(t)")
+        setattr(self, name, param)
+        if param is None:
+            self._parameters[name] = None
+
+    def register_buffer(self, name, value, persistent=True):
+        """Register a non-learned array (e.g. running statistics) that ``to()`` moves and,
+        when ``persistent``, ``state_dict()`` saves. Stored as a Tensor without grad."""
+        if value is not None and not isinstance(value, Tensor):
+            value = Tensor(value)
+        setattr(self, name, value)
+        self._buffers[name] = value
+        if not persistent:
+            self._non_persistent.add(name)
+
+    def add_module(self, name, module):
+        """Register a sub-module under ``name`` (what attribute assignment does)."""
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
+        setattr(self, str(name), module)
+        if module is None:
+            self._modules[str(name)] = None
+
+    # -- forward ----------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- traversal --------------------------------------------------------------------------
+    def named_modules(self, prefix=""):
+        """(dotted name, module) for this module ("") and every descendant, depth first."""
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        """This module and all its descendants."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self):
+        """The direct sub-modules, in registration order."""
+        for _, child in self.named_children():
+            yield child
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, Parameter) pairs, e.g. ('0.weight', ...); each Parameter once.
+
+        >>> from tinynn import nn
+        >>> [n for n, _ in nn.Sequential(nn.Linear(2, 2)).named_parameters()]
+        ['0.weight', '0.bias']
+        """
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_prefix, module in modules:
+            for name, p in module._parameters.items():
+                if p is None or id(p) in seen:
+                    continue
+                seen.add(id(p))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), p
+
+    def parameters(self, recurse=True):
+        """Every Parameter (what an optimizer takes)."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix=""):
+        for module_prefix, module in self.named_modules(prefix):
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), b
+
+    def buffers(self):
+        for _, b in self.named_buffers():
+            yield b
+
+    # -- training state ---------------------------------------------------------------------
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients of every parameter (to None, as PyTorch does by default)."""
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = backend.xp_of(p.grad).zeros_like(p.grad)
+
+    def train(self, mode=True):
+        """Training mode (Dropout active) for this module and every descendant; returns self."""
+        for m in self.modules():
+            m.__dict__["training"] = bool(mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode (Dropout off); the same as ``train(False)``. Returns self."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Freeze (False) or unfreeze every parameter; returns self."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    # -- devices and dtypes -----------------------------------------------------------------
+    def to(self, device=None, dtype=None):
+        """Move every parameter and buffer to ``device`` (and/or cast floating ones to
+        ``dtype``) in place: the same Parameter objects get new arrays, so an optimizer
+        built before the move still holds them. Returns self.
+
+        >>> from tinynn import nn
+        >>> layer = nn.Linear(2, 3)
+        >>> w = layer.weight
+        >>> layer.to(dtype="float64").weight is w, w.dtype
+        (True, dtype('float64'))
+        """
+        if device is not None:
+            device = backend.check_device(device)
+        dtype = backend.as_dtype(dtype)
+        if dtype is not None and not backend.is_floating(dtype):
+            raise TypeError(f"Module.to: dtype must be floating (float32 or float64), got {dtype}")
+
+        def convert(a):
+            if a is None:
+                return None
+            if device is not None:
+                a = backend.to_device(a, device)
+            if dtype is not None and backend.is_floating(a.dtype) and a.dtype != dtype:
+                a = a.astype(dtype)
+            return a
+
+        for t in list(self.parameters()) + list(self.buffers()):
+            t.data = convert(t.data)
+            t.grad = convert(t.grad)
+        return self
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(dtype="float32")
+
+    def double(self):
+        return self.to(dtype="float64")
+
+    # -- state dict ---------------------------------------------------------------------------
+    def _state_items(self):
+        """(key, Tensor) for every parameter and persistent buffer, in PyTorch's order."""
+        for module_prefix, module in self.named_modules():
+            entries = list(module._parameters.items()) + [
+                (n, b) for n, b in module._buffers.items() if n not in module._non_persistent]
+            for name, t in entries:
+                if t is not None:
+                    yield (f"{module_prefix}.{name}" if module_prefix else name), t
+
+    def state_dict(self):
+        """An ordered dict name -> raw array (a copy) of every parameter and persistent
+        buffer; keys match PyTorch's for the same model ('0.weight', 'fc1.bias').
+
+        Unlike PyTorch the arrays are copies, so a state dict kept as "the best weights so
+        far" does not change as the optimizer updates the parameters in place.
+        Save it with ``tn.save(model.state_dict(), path)``.
+        """
+        return OrderedDict((key, t.data.copy()) for key, t in self._state_items())
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
+
+        Everything is checked before anything is copied: missing keys, unexpected keys
+        (only with ``strict=True``) and shape mismatches are all reported in one
+        ``KeyError``-free ``ValueError``. Arrays are moved to each parameter's device and
+        cast to its dtype. Returns ``(missing_keys, unexpected_keys)``.
+
+        >>> from tinynn import nn
+        >>> a, b = nn.Linear(2, 2), nn.Linear(2, 2)
+        >>> b.load_state_dict(a.state_dict())
+        IncompatibleKeys(missing_keys=[], unexpected_keys=[])
+        """
+        if not hasattr(state_dict, "keys"):
+            raise TypeError(f"load_state_dict: expected a dict name -> array, got {type(state_dict).__name__}")
+        own = OrderedDict(self._state_items())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems = []
+        for key, t in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            value = value.data if isinstance(value, Tensor) else value
+            shape = getattr(value, "shape", None)
+            if shape is None:
+                problems.append(f"  {key}: expected an array of shape {tuple(t.shape)}, got "
+                                f"{type(value).__name__}")
+            elif tuple(shape) != tuple(t.shape):
+                problems.append(f"  {key}: shape {tuple(shape)} in the state dict, "
+                                f"{tuple(t.shape)} in the model")
+        if strict and (missing or unexpected) or problems:
+            report = [f"load_state_dict for {type(self).__name__} failed; nothing was loaded."]
+            if strict and missing:
+                report.append(f"  missing keys (in the model, not in the state dict): {missing}")
+            if strict and unexpected:
+                report.append(f"  unexpected keys (in the state dict, not in the model): {unexpected}")
+            if problems:
+                report.append("  mismatched shapes:")
+                report.extend("  " + p for p in problems)
+            report.append(f"  the model expects: {list(own)}")
+            if not problems:
+                report.append("  (pass strict=False to load only the keys that match)")
+            raise ValueError("\n".join(report))
+        for key, t in own.items():
+            if key in state_dict:
+                value = state_dict[key]
+                value = value.data if isinstance(value, Tensor) else value
+                if not backend.is_array(value):
+                    value = backend.numpy.asarray(value)
+                t.data[...] = backend.to_device(value, t.device).astype(t.dtype, copy=False)
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- repr -------------------------------------------------------------------------------
+    def extra_repr(self):
+        """What goes between the parentheses of this module's repr (override it)."""
+        return ""
+
+    def __repr__(self):
+        lines = [_indent(line) for line in self.extra_repr().split("\n") if line]
+        children = [f"({name}): {_indent(repr(m))}" for name, m in self._modules.items()]
+        if not children:
+            return f"{type(self).__name__}({', '.join(lines)})"
+        body = "\n  ".join(lines + children)
+        return f"{type(self).__name__}(\n  {body}\n)"
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()))
+
+
+class Sequential(Module):
+    """Modules applied one after another; children are named '0', '1', ... (as PyTorch).
+
+    >>> from tinynn import nn
+    >>> nn.Sequential(nn.Linear(4, 3), nn.ReLU())
+    Sequential(
+      (0): Linear(in_features=4, out_features=3, bias=True)
+      (1): ReLU()
+    )
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            for name, m in modules[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(modules):
+                self.add_module(str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, index):
+        items = list(self._modules.items())
+        if isinstance(index, slice):
+            return Sequential(OrderedDict(items[index]))
+        return items[index][1]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of sub-modules that are registered (so their parameters are found).
+
+    >>> from tinynn import nn
+    >>> layers = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
+    >>> len(list(layers.parameters()))
+    6
+    """
+
+    def __init__(self, modules=()):
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __getitem__(self, index):
+        values = list(self._modules.values())
+        if isinstance(index, slice):
+            return ModuleList(values[index])
+        return values[index]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
