@@ -30,7 +30,10 @@ def _as_float64_inputs(inputs):
 
 
 def _weighting(out, seed):
-    """A fixed, non-uniform weighting of the output elements (the upstream gradient)."""
+    """A fixed, non-uniform weighting of the output elements (the upstream gradient);
+    1 for a scalar output, so the report shows plain derivatives there."""
+    if out.size == 1:
+        return backend.xp_of(out.data).ones_like(out.data)
     rng = backend.numpy.random.default_rng(seed)
     v = rng.uniform(0.5, 1.5, size=out.shape) * rng.choice([-1.0, 1.0], size=out.shape)
     return backend.to_device(v.astype(out.dtype), out.device)
@@ -107,12 +110,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             raise GradcheckError(f"gradcheck: input {k}: gradient shape {a.shape} != input shape {n.shape}")
         error = np.abs(a - n) - (atol + rtol * np.abs(n))
         if (error > 0).any() or not np.isfinite(a).all():
-            worst = np.unravel_index(np.argmax(np.where(np.isfinite(a), error, np.inf)), n.shape)
+            worst = tuple(int(i) for i in np.unravel_index(
+                np.argmax(np.where(np.isfinite(a), error, np.inf)), n.shape))
             name = f" ({t.name})" if t.name else ""
+            of = "" if out.size == 1 else " (derivatives of sum(v * fn(...)) for a fixed random v)"
             raise GradcheckError(
                 f"gradcheck failed for input {k}{name} of shape {n.shape} at element {worst}: "
                 f"analytic {a[worst]:.8g}, numeric {n[worst]:.8g} "
                 f"(|diff| {abs(a[worst] - n[worst]):.3g} > atol {atol} + rtol {rtol} * |numeric|); "
-                f"{int((error > 0).sum())} of {n.size} elements differ"
+                f"{int((error > 0).sum())} of {n.size} elements differ{of}"
             )
     return True

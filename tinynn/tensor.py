@@ -424,8 +424,13 @@ class Function:
                     _raise_device_mismatch(self, tensors)
         record = _grad_enabled and any(t._requires_grad for t in tensors)
         self.needs_input_grad = tuple(t._requires_grad for t in tensors) if record else (False,) * len(tensors)
-        with backend.numpy.errstate(all="ignore") if _detect_anomaly else _nullcontext:
-            out = backend.ensure_array(self.forward(*data))
+        try:
+            with backend.numpy.errstate(all="ignore") if _detect_anomaly else _nullcontext:
+                out = backend.ensure_array(self.forward(*data))
+        except ValueError as e:
+            if "broadcast" not in str(e):
+                raise
+            _raise_broadcast_error(self, data)
         if _detect_anomaly:
             self._created_at = _user_frame()
             _check_finite(self, out, "forward output")
@@ -479,6 +484,15 @@ def _lift_constants(inputs, fn):
         else:
             lifted.append(Tensor(x, device=ref.device))
     return lifted
+
+
+def _raise_broadcast_error(fn, data):
+    shapes = " and ".join(str(tuple(d.shape)) for d in data)
+    raise ValueError(
+        f"{type(fn).__name__}: shapes {shapes} cannot be broadcast together (axes are matched from "
+        "the right; each pair of sizes must be equal or one of them 1). Reshape an operand, e.g. "
+        "b.reshape(-1, 1), or check which axis is the batch axis."
+    ) from None
 
 
 def _raise_device_mismatch(fn, tensors):

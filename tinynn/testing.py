@@ -51,13 +51,14 @@ def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
 def arrays(shape, low=-3.0, high=3.0, dtype="float64", away_from=None, margin=0.1):
     """Hypothesis strategy for float arrays of ``shape`` with values in [low, high].
 
-    ``away_from`` (a number, e.g. 0 for ReLU's kink) keeps values at least ``margin`` away,
-    because a finite difference across a kink measures neither side's derivative.
+    ``away_from`` (a number such as 0 for ReLU's kink, or several) keeps values at least
+    ``margin`` away, because a finite difference across a kink measures neither side's slope.
     """
     st, hnp = _st()
     elements = st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
     if away_from is not None:
-        elements = elements.filter(lambda v: abs(v - away_from) >= margin)
+        kinks = away_from if isinstance(away_from, (tuple, list)) else (away_from,)
+        elements = elements.filter(lambda v: all(abs(v - k) >= margin for k in kinks))
     return hnp.arrays(np.dtype(dtype), shape, elements=elements)
 
 

@@ -98,11 +98,11 @@ class MatMul(Function):
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a  # (1, n): a row vector
         b2 = b[:, None] if b.ndim == 1 else b  # (n, 1): a column vector
-        g2 = grad
-        if a.ndim == 1:
-            g2 = g2[..., None, :]
+        g2 = grad  # the output's gradient, with the axes a 1-d operand lost put back
         if b.ndim == 1:
             g2 = g2[..., None]
+        if a.ndim == 1:
+            g2 = g2[..., None, :]
         need_a, need_b = self.needs_input_grad
         grad_a = grad_b = None
         if need_a:
