@@ -24,9 +24,6 @@ class _Loss(Module):
     def forward(self, input, target):
         return type(self)._fn(input, target, reduction=self.reduction)
 
-    def extra_repr(self):
-        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
-
 
 class MSELoss(_Loss):
     """Mean squared error over all elements  [E4, E14]: (1/n) Σ (ŷ − y)²."""
