@@ -11,3 +11,4 @@ from tinynn.ops import (abs, add, binary_cross_entropy, binary_cross_entropy_wit
                         getitem, linear, log, log_softmax, matmul, max, mean, min, mse_loss, mul, neg,
                         nll_loss, pow, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, sub, sum,
                         swapaxes, tanh, transpose, unsqueeze)
+from tinynn.ops import avg_pool2d, conv2d, embedding, lstm, lstm_cell, max_pool2d  # noqa: F401

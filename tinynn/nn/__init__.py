@@ -8,14 +8,17 @@
 """
 from tinynn.nn import init
 from tinynn.nn.activation import Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from tinynn.nn.conv import AvgPool2d, Conv2d, MaxPool2d
 from tinynn.nn.layers import Dropout, Flatten, Linear
 from tinynn.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss, NLLLoss
 from tinynn.nn.module import Module, ModuleList, Parameter, Sequential
+from tinynn.nn.recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
 from tinynn.nn.regularization import l1_penalty, l2_penalty
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Flatten", "Dropout",
     "Sigmoid", "ReLU", "Tanh", "Softmax", "LogSoftmax", "Identity", "MSELoss",
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "init", "l1_penalty",
-    "l2_penalty",
+    "l2_penalty", "Conv2d", "MaxPool2d", "AvgPool2d", "Embedding", "RNNCell", "LSTMCell", "GRUCell",
+    "RNN", "LSTM", "GRU",
 ]

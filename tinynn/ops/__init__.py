@@ -6,15 +6,19 @@
     reduction.py   sum mean max min
     shape.py       reshape transpose indexing concatenate stack ...
     loss.py        mse, cross-entropy, binary cross-entropy [E4, E5, E11, ...]
+    conv.py        conv2d, max/avg pooling (im2col + matmul)
+    recurrent.py   embedding, fused LSTM cell and LSTM sequence
 """
 from tinynn.ops.activation import (LogSoftmax, ReLU, Sigmoid, Softmax, Tanh, log_softmax, relu,
                                    safe_exp, sigmoid, softmax, tanh)
 from tinynn.ops.arithmetic import (Add, Div, Linear, MatMul, Mul, Neg, Pow, Sub, add, div, linear,
                                    matmul, mul, neg, pow, sub)
+from tinynn.ops.conv import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d, conv2d, max_pool2d
 from tinynn.ops.elementwise import Abs, Clip, Exp, Log, Sqrt, abs, clamp, clip, exp, log, sqrt
 from tinynn.ops.loss import (BinaryCrossEntropy, BinaryCrossEntropyWithLogits, CrossEntropy,
                              MSELoss, NLLLoss, binary_cross_entropy,
                              binary_cross_entropy_with_logits, cross_entropy, mse_loss, nll_loss)
+from tinynn.ops.recurrent import Embedding, LSTMCell, LSTMSequence, embedding, lstm, lstm_cell
 from tinynn.ops.reduction import Max, Mean, Min, Sum, max, mean, min, sum
 from tinynn.ops.shape import (BroadcastTo, Concatenate, GetItem, Reshape, Stack, ToCopy, Transpose,
                               broadcast_to, cat, concatenate, flatten, getitem, reshape, squeeze, stack,
