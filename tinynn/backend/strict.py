@@ -36,6 +36,8 @@ def _unwrap(value):
         raise TypeError(_MIX_ERROR)
     if type(value) in (list, tuple):
         return type(value)(_unwrap(v) for v in value)
+    if type(value) is dict:  # keyword arguments: xp.sqrt(a, out=b) with a strict ``out``
+        return {k: _unwrap(v) for k, v in value.items()}
     return value
 
 
