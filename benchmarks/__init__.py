@@ -1,0 +1,1 @@
+"""Benchmarks: tinynn against hand-written NumPy backprop and PyTorch. Run ``python -m benchmarks``."""

@@ -1,0 +1,15 @@
+"""``python -m benchmarks [--quick] [--threads N]``: see benchmarks/run.py."""
+import sys
+
+from benchmarks import machine
+
+# Thread counts must be in the environment before NumPy (and its BLAS) loads.
+for i, arg in enumerate(sys.argv):
+    if arg == "--threads" and i + 1 < len(sys.argv):
+        machine.request_threads(int(sys.argv[i + 1]))
+    elif arg.startswith("--threads="):
+        machine.request_threads(int(arg.split("=", 1)[1]))
+
+from benchmarks.run import main  # noqa: E402  (after the thread settings, on purpose)
+
+raise SystemExit(main())

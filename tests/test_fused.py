@@ -1,0 +1,162 @@
+"""The fused fast paths equal the unfused compositions they replace (to float tolerance).
+
+Fusion is where speed work hides bugs: a fused node computes its gradient by a formula of
+its own instead of the chain rule through small ops. Each test builds the same function
+both ways from the same inputs and compares values and every gradient. The last test
+checks tinynn's whole training step against the hand-written NumPy backprop that the
+benchmarks use as their floor (benchmarks/numpy_mlp.py).
+"""
+import numpy as np
+import pytest
+
+import tinynn as tn
+import tinynn.functional as F
+from benchmarks.numpy_mlp import NumpyMLP
+from tests.conftest import host
+from tinynn import nn, optim
+
+
+def _leaves(device, *arrays):
+    return [tn.Tensor(tn.backend.to_device(np.asarray(a, dtype="float64"), device), requires_grad=True)
+            for a in arrays]
+
+
+def _values_and_grads(fn, arrays, device, upstream=None):
+    leaves = _leaves(device, *arrays)
+    out = fn(*leaves)
+    if out.ndim:
+        out.backward(tn.backend.to_device(upstream, device))
+    else:
+        out.backward()
+    return host(out), [host(t.grad) for t in leaves]
+
+
+def _assert_same(fused, unfused, rtol=1e-10, atol=1e-12):
+    (v1, g1), (v2, g2) = fused, unfused
+    np.testing.assert_allclose(v1, v2, rtol=rtol, atol=atol)
+    assert len(g1) == len(g2)
+    for a, b in zip(g1, g2):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
+
+
+def _onehot(target, classes):
+    return np.eye(classes)[target]
+
+
+@pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_equals_matmul_transpose_add(device, rng, x_shape, bias):
+    x, w, b = rng.standard_normal(x_shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    upstream = rng.standard_normal(x_shape[:-1] + (4,))
+    arrays = (x, w, b) if bias else (x, w)
+    fused = _values_and_grads(lambda *t: F.linear(*t), arrays, device, upstream)
+    unfused = _values_and_grads(lambda x, w, b=None: x @ w.T + b if b is not None else x @ w.T,
+                                arrays, device, upstream)
+    _assert_same(fused, unfused)
+
+
+def test_linear_skips_unneeded_gradients_but_keeps_the_rest(device, rng):
+    x, w, b = _leaves(device, rng.standard_normal((5, 3)), rng.standard_normal((4, 3)),
+                      rng.standard_normal(4))
+    x.requires_grad = False
+    F.linear(x, w, b).sum().backward()
+    assert x.grad is None
+    np.testing.assert_allclose(host(w.grad), np.ones((5, 4)).T @ host(x))
+    np.testing.assert_allclose(host(b.grad), np.full(4, 5.0))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_equals_log_softmax_gathered(device, rng, reduction):
+    logits, target = rng.standard_normal((6, 5)) * 3, rng.integers(0, 5, 6)
+    upstream = rng.standard_normal(6) if reduction == "none" else None
+    target_t = tn.Tensor(tn.backend.to_device(target, device))
+    rows, cols = tn.backend.to_device(np.arange(6), device), tn.backend.to_device(target, device)
+
+    def gathered(z):
+        picked = -F.log_softmax(z, axis=1)[rows, cols]
+        return {"mean": picked.mean(), "sum": picked.sum(), "none": picked}[reduction]
+
+    fused = _values_and_grads(lambda z: F.cross_entropy(z, target_t, reduction=reduction),
+                              (logits,), device, upstream)
+    _assert_same(fused, _values_and_grads(gathered, (logits,), device, upstream))
+
+
+def test_cross_entropy_equals_softmax_then_log(device, rng):
+    logits, target = rng.standard_normal((6, 5)), rng.integers(0, 5, 6)
+    onehot = tn.Tensor(tn.backend.to_device(_onehot(target, 5), device))
+    target_t = tn.Tensor(tn.backend.to_device(target, device))
+    fused = _values_and_grads(lambda z: F.cross_entropy(z, target_t), (logits,), device)
+    unfused = _values_and_grads(lambda z: -(F.softmax(z, axis=1).log() * onehot).sum(axis=1).mean(),
+                                (logits,), device)
+    _assert_same(fused, unfused, rtol=1e-9)
+
+
+def test_cross_entropy_with_probability_targets_equals_unfused(device, rng):
+    """Soft targets: the gradient also flows into the target, and both must agree."""
+    logits, probs = rng.standard_normal((4, 3)), rng.dirichlet(np.ones(3), size=4)
+    fused = _values_and_grads(lambda z, p: F.cross_entropy(z, p), (logits, probs), device)
+    unfused = _values_and_grads(lambda z, p: -(F.log_softmax(z, axis=1) * p).sum(axis=1).mean(),
+                                (logits, probs), device)
+    _assert_same(fused, unfused)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_bce_with_logits_equals_sigmoid_then_bce(device, rng, reduction):
+    logits = rng.uniform(-4, 4, (5, 3))  # moderate: sigmoid stays away from 0 and 1
+    target = rng.uniform(0, 1, (5, 3))
+    fused = _values_and_grads(
+        lambda z, y: F.binary_cross_entropy_with_logits(z, y, reduction=reduction), (logits, target), device)
+    unfused = _values_and_grads(
+        lambda z, y: F.binary_cross_entropy(F.sigmoid(z), y, reduction=reduction), (logits, target), device)
+    _assert_same(fused, unfused, rtol=1e-9, atol=1e-12)
+
+
+def test_float32_stays_float32_through_the_fused_paths(rng):
+    x = tn.tensor(rng.standard_normal((4, 3)).astype("float32"), requires_grad=True)
+    w = tn.tensor(rng.standard_normal((2, 3)).astype("float32"), requires_grad=True)
+    b = tn.tensor(np.zeros(2, "float32"), requires_grad=True)
+    loss = F.cross_entropy(F.linear(x, w, b) * 2.0 + 1, tn.tensor([0, 1, 1, 0]))
+    loss.backward()
+    assert loss.dtype == x.grad.dtype == w.grad.dtype == b.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_mlp_training_step_equals_hand_written_numpy_backprop(rng, momentum):
+    """nn.Sequential + CrossEntropyLoss + SGD from the benchmarks' NumPy weights: the same
+    losses and the same updated weights as benchmarks/numpy_mlp.py, step after step."""
+    sizes, lr = (12, 16, 8, 5), 0.1
+    ref = NumpyMLP.init(sizes, seed=3)
+    layers = []
+    for i, (w, b) in enumerate(zip(ref.weights, ref.biases)):
+        layer = nn.Linear(w.shape[1], w.shape[0])
+        layer.weight.data[...], layer.bias.data[...] = w, b
+        layers += [layer, nn.ReLU()] if i < len(ref.weights) - 1 else [layer]
+    model = nn.Sequential(*layers)
+    opt = optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    velocity = [np.zeros_like(p) for p in ref.weights + ref.biases]
+    for step in range(4):
+        x = rng.standard_normal((10, sizes[0])).astype(np.float32)
+        y = rng.integers(0, sizes[-1], 10)
+        opt.zero_grad()
+        loss = nn.CrossEntropyLoss()(model(tn.tensor(x)), tn.tensor(y))
+        loss.backward()
+        opt.step()
+        if momentum == 0.0:
+            expected_loss = ref.step(x, y, lr)
+        else:  # the same step with torch.optim.SGD's momentum rule, from NumpyMLP's gradients
+            before = [p.copy() for p in ref.weights + ref.biases]
+            expected_loss = ref.step(x, y, 1.0)  # lr 1: the change is minus the gradient
+            params = ref.weights + ref.biases
+            for p, old, v in zip(params, before, velocity):
+                grad = old - p
+                v[...] = grad if step == 0 else momentum * v + grad
+                p[...] = old - lr * v
+        assert loss.dtype == np.float32
+        np.testing.assert_allclose(loss.item(), float(expected_loss), rtol=1e-5)
+        got = [layer.weight.data for layer in model if isinstance(layer, nn.Linear)]
+        for mine, theirs in zip(got, ref.weights):
+            assert mine.dtype == np.float32
+            np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+        got_b = [layer.bias.data for layer in model if isinstance(layer, nn.Linear)]
+        for mine, theirs in zip(got_b, ref.biases):
+            np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
