@@ -46,7 +46,8 @@ def test_nested_optimizer_state_round_trip(tmp_path):
     sched = optim.StepLR(opt, step_size=2)
     obj = {"model": model.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
            "epoch": 7, "best": 0.125, "big": 2**80, "nan": float("nan"), "name": "run/1",
-           "none": None, "flag": True, "np_scalar": np.float32(1.5), "tuple": (1, 2.5, "x"), "list": [np.ones(2), []]}
+           "none": None, "flag": True, "np_scalar": np.float32(1.5), "tuple": (1, 2.5, "x"),
+           "list": [np.ones(2), []]}
     tn.save(obj, str(tmp_path / "ck.npz"))
     back = tn.load(tmp_path / "ck.npz")
     assert back["optimizer"]["param_groups"] == opt.state_dict()["param_groups"]  # tuples, ints, floats
@@ -88,7 +89,8 @@ def test_checkpoint_loads_into_torch(tmp_path, torch):
     twin = torch.nn.Sequential(torch.nn.Linear(5, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
     twin.load_state_dict({k: torch.from_numpy(v) for k, v in tn.load(tmp_path / "m.npz").items()})
     x = np.random.default_rng(0).standard_normal((4, 5)).astype("float32")
-    np.testing.assert_allclose(twin(torch.from_numpy(x)).detach().numpy(), model(tn.tensor(x)).numpy(), rtol=1e-5)
+    expected = twin(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(model(tn.tensor(x)).numpy(), expected, rtol=1e-5)
 
 
 # ----------------------------------------------------------------------------- rejected files

@@ -9,9 +9,8 @@ import pytest
 
 import tinynn as tn
 import tinynn.functional as F
-from tinynn import backend, nn, optim
-
 from tests.conftest import host
+from tinynn import backend, nn, optim
 
 
 def dev_tensor(a, device, requires_grad=True, dtype="float64"):
@@ -30,7 +29,7 @@ def check_module_grads(module, *inputs, seed=0):
     for t in tensors:
         t.grad = None
     numeric = tn.numerical_grad(lambda *_: module(*inputs), tensors, weight=v)
-    for t, a, n in zip(tensors, analytic, numeric):
+    for a, n in zip(analytic, numeric):
         np.testing.assert_allclose(a, n, rtol=1e-5, atol=1e-7)
 
 
@@ -93,10 +92,12 @@ def test_train_eval_recursive_and_zero_grad():
 
 def test_repr_matches_pytorch(torch):
     tnn = torch.nn
-    ours = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Sequential(nn.Linear(128, 10, bias=False), nn.Tanh()),
+    ours = nn.Sequential(nn.Linear(784, 128), nn.ReLU(),
+                         nn.Sequential(nn.Linear(128, 10, bias=False), nn.Tanh()),
                          nn.Sigmoid(), nn.Softmax(dim=-1), nn.Flatten(), nn.LogSoftmax(dim=1),
                          nn.MSELoss(), nn.CrossEntropyLoss(), nn.Identity())
-    theirs = tnn.Sequential(tnn.Linear(784, 128), tnn.ReLU(), tnn.Sequential(tnn.Linear(128, 10, bias=False), tnn.Tanh()),
+    theirs = tnn.Sequential(tnn.Linear(784, 128), tnn.ReLU(),
+                            tnn.Sequential(tnn.Linear(128, 10, bias=False), tnn.Tanh()),
                             tnn.Sigmoid(), tnn.Softmax(dim=-1), tnn.Flatten(), tnn.LogSoftmax(dim=1),
                             tnn.MSELoss(), tnn.CrossEntropyLoss(), tnn.Identity())
     assert repr(ours) == repr(theirs)
@@ -210,7 +211,8 @@ def test_linear_and_sequential_match_torch(torch):
     rng = np.random.default_rng(1)
     ours = nn.Sequential(nn.Linear(5, 7), nn.Tanh(), nn.Linear(7, 4), nn.Sigmoid(), nn.Linear(4, 3)).double()
     tnn = torch.nn
-    theirs = tnn.Sequential(tnn.Linear(5, 7), tnn.Tanh(), tnn.Linear(7, 4), tnn.Sigmoid(), tnn.Linear(4, 3)).double()
+    theirs = tnn.Sequential(tnn.Linear(5, 7), tnn.Tanh(), tnn.Linear(7, 4), tnn.Sigmoid(),
+                            tnn.Linear(4, 3)).double()
     theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
     x = rng.standard_normal((6, 5))
     target = rng.integers(0, 3, 6)
@@ -237,7 +239,8 @@ def test_linear_gradcheck_with_parameters(device):
 
 
 def test_sequential_gradcheck_with_parameters(device):
-    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.Sigmoid(), nn.Linear(4, 2)).to(device, "float64")
+    model = nn.Sequential(nn.Linear(3, 5), nn.Tanh(), nn.Linear(5, 4), nn.Sigmoid(), nn.Linear(4, 2))
+    model.to(device, "float64")
     check_module_grads(model, dev_tensor(np.random.default_rng(2).standard_normal((4, 3)), device))
 
 
@@ -321,8 +324,10 @@ LOSSES = [
     (nn.CrossEntropyLoss, lambda rng: rng.standard_normal((5, 4)), lambda rng: rng.integers(0, 4, 5)),
     (nn.CrossEntropyLoss, lambda rng: rng.standard_normal((5, 4)), lambda rng: rng.dirichlet(np.ones(4), 5)),
     (nn.NLLLoss, lambda rng: np.log(rng.dirichlet(np.ones(4), 5)), lambda rng: rng.integers(0, 4, 5)),
-    (nn.BCELoss, lambda rng: rng.uniform(0.1, 0.9, (4, 2)), lambda rng: rng.integers(0, 2, (4, 2)).astype(float)),
-    (nn.BCEWithLogitsLoss, lambda rng: rng.standard_normal((4, 2)) * 3, lambda rng: rng.uniform(0, 1, (4, 2))),
+    (nn.BCELoss, lambda rng: rng.uniform(0.1, 0.9, (4, 2)),
+     lambda rng: rng.integers(0, 2, (4, 2)).astype(float)),
+    (nn.BCEWithLogitsLoss, lambda rng: rng.standard_normal((4, 2)) * 3,
+     lambda rng: rng.uniform(0, 1, (4, 2))),
 ]
 
 
@@ -344,7 +349,8 @@ def test_loss_modules_match_torch(name, make_input, make_target, reduction, torc
     rng = np.random.default_rng(5)
     a, t = make_input(rng), make_target(rng)
     ours = getattr(nn, name)(reduction=reduction)(tn.tensor(a), tn.tensor(t)).numpy()
-    theirs = getattr(torch.nn, name)(reduction=reduction)(torch.from_numpy(a), torch.from_numpy(np.asarray(t))).numpy()
+    loss_t = getattr(torch.nn, name)(reduction=reduction)
+    theirs = loss_t(torch.from_numpy(a), torch.from_numpy(np.asarray(t))).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-14)
 
 
@@ -396,7 +402,8 @@ def test_init_in_place_and_statistics(device):
     assert np.all(host(w) == 1)
     nn.init.zeros_(w)
     assert np.all(host(w) == 0) and w.data is array and w.device == device
-    assert nn.init.he_normal_ is nn.init.kaiming_normal_ and nn.init.glorot_uniform_ is nn.init.xavier_uniform_
+    assert nn.init.he_normal_ is nn.init.kaiming_normal_
+    assert nn.init.glorot_uniform_ is nn.init.xavier_uniform_
 
 
 def test_init_is_seeded():
@@ -419,7 +426,8 @@ def test_l1_l2_penalties_values_and_gradients(device):
     np.testing.assert_array_equal(host(w.grad), np.sign(host(w)) + 2 * host(w))
     np.testing.assert_array_equal(host(b.grad), np.sign(host(b)) + 2 * host(b))
     model = nn.Linear(2, 2)
-    assert abs(nn.l2_penalty(model).item() - sum(float((p.data ** 2).sum()) for p in model.parameters())) < 1e-5
+    by_hand = sum(float((p.data ** 2).sum()) for p in model.parameters())
+    assert abs(nn.l2_penalty(model).item() - by_hand) < 1e-5
     with pytest.raises(ValueError, match="no parameters"):
         nn.l1_penalty([])
 

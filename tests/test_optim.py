@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 import tinynn as tn
-from tinynn import backend, nn, optim
-
 from tests.conftest import host
+from tinynn import backend, nn, optim
 
 
 def quad_step(opt, w):
@@ -155,7 +154,8 @@ def test_trajectory_matches_torch_float32_on_every_device(name, kwargs, device, 
 
 
 # ----------------------------------------------------------------------------- mechanics
-@pytest.mark.parametrize("name,kwargs", [CONFIGS[3], CONFIGS[4], CONFIGS[7], CONFIGS[9]], ids=lambda v: str(v))
+@pytest.mark.parametrize("name,kwargs", [CONFIGS[3], CONFIGS[4], CONFIGS[7], CONFIGS[9]],
+                         ids=lambda v: str(v))
 def test_updates_in_place_skip_none_and_never_touch_grads(name, kwargs):
     a, b = nn.Parameter(np.ones(3)), nn.Parameter(np.ones(2))
     opt = getattr(optim, name)([a, b], **kwargs)

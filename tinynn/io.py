@@ -65,7 +65,8 @@ def _pack(obj, arrays, path, where):
         items = []
         for key, value in obj.items():
             if not isinstance(key, (str, int)) or isinstance(key, bool):
-                raise TypeError(f"tn.save: dict keys must be str or int, got {key!r} at {where or 'top level'}")
+                raise TypeError(f"tn.save: dict keys must be str or int, got {key!r} at "
+                                f"{where or 'top level'}")
             child = f"{where}/{key}" if where else str(key)
             items.append([key, _pack(value, arrays, path, child)])
         return {"t": "dict", "items": items}

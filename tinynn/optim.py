@@ -246,7 +246,8 @@ class Adam(Optimizer):
     def step(self):
         """One update of every parameter that has a gradient."""
         for group in self.param_groups:
-            lr, eps, weight_decay, amsgrad = group["lr"], group["eps"], group["weight_decay"], group["amsgrad"]
+            lr, eps, amsgrad = group["lr"], group["eps"], group["amsgrad"]
+            weight_decay = group["weight_decay"]
             beta1, beta2 = group["betas"]
             for p in group["params"]:
                 grad = p.grad

@@ -297,7 +297,8 @@ class Module:
         IncompatibleKeys(missing_keys=[], unexpected_keys=[])
         """
         if not hasattr(state_dict, "keys"):
-            raise TypeError(f"load_state_dict: expected a dict name -> array, got {type(state_dict).__name__}")
+            raise TypeError(f"load_state_dict: expected a dict name -> array, got "
+                            f"{type(state_dict).__name__}")
         own = OrderedDict(self._state_items())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
