@@ -447,3 +447,15 @@ def test_xor_is_learned_by_an_mlp_with_adam():
         opt.step()
     assert loss.item() < 0.05
     assert ((model(x).numpy() > 0) == (y.numpy() > 0.5)).all()
+
+
+def test_deepcopy_gives_an_independent_model():
+    import copy
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    twin = copy.deepcopy(model)
+    assert isinstance(twin[0].weight, nn.Parameter) and twin[0].weight is not model[0].weight
+    assert list(twin.state_dict()) == list(model.state_dict())
+    twin[0].weight.data[...] = 0
+    assert np.any(model[0].weight.data != 0)
+    twin(tn.randn(4, 2)).sum().backward()
+    assert twin[0].weight.grad is not None and model[0].weight.grad is None
