@@ -422,24 +422,32 @@ class Function:
             for d in data:
                 if type(d) is not kind:
                     _raise_device_mismatch(self, tensors)
-        record = _grad_enabled and any(t._requires_grad for t in tensors)
-        self.needs_input_grad = tuple(t._requires_grad for t in tensors) if record else (False,) * len(tensors)
+        needs = tuple([t._requires_grad for t in tensors])
+        record = _grad_enabled and True in needs
+        self.needs_input_grad = needs if record else (False,) * len(needs)
         try:
-            with backend.numpy.errstate(all="ignore") if _detect_anomaly else _nullcontext:
+            if _detect_anomaly:
+                out = self._checked_forward(data)
+            else:
                 out = backend.ensure_array(self.forward(*data))
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
             _raise_broadcast_error(self, data)
-        if _detect_anomaly:
-            self._created_at = _user_frame()
-            _check_finite(self, out, "forward output")
         result = Tensor._wrap(out)
         if record:
             self.inputs = tensors
             result.creator = self
             result._requires_grad = True
         return result
+
+    def _checked_forward(self, data):
+        """forward under detect_anomaly: NumPy's own warnings off, our NaN/inf check on."""
+        with backend.numpy.errstate(all="ignore"):
+            out = backend.ensure_array(self.forward(*data))
+        self._created_at = _user_frame()
+        _check_finite(self, out, "forward output")
+        return out
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
@@ -454,17 +462,6 @@ class Function:
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
-
-
-class _NullContext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-_nullcontext = _NullContext()
 
 
 def _lift_constants(inputs, fn):
