@@ -14,6 +14,7 @@ from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad
 from tinynn.ops import cat, concatenate, stack
 from tinynn.tensor import Function, Tensor, detect_anomaly, is_grad_enabled, no_grad
 from tinynn import nn, optim  # noqa: E402  (after the engine: they build on it)
+from tinynn.train import evaluate, fit, predict  # noqa: E402  (Keras-style loop on nn/optim)
 from tinynn.io import load, save
 
 __version__ = "0.1.0"
@@ -27,4 +28,5 @@ __all__ = [
     "zeros_like", "ones_like", "randn", "rand", "arange", "cat", "concatenate", "stack",
     "manual_seed", "default_dtype", "set_default_dtype", "cuda_available", "gradcheck",
     "numerical_grad", "GradcheckError", "float32", "float64", "int64",
+    "fit", "evaluate", "predict",
 ]

@@ -1,0 +1,80 @@
+"""``python -m tinynn``: the demo runs end to end, writes its files, explains itself and its errors."""
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import tinynn as tn
+from tinynn import backend
+from tinynn.__main__ import load_splits, main, make_model
+from tinynn.metrics import accuracy
+
+
+def test_demo_runs_end_to_end_and_writes_its_files(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["--epochs", "3", "--hidden", "32", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "test accuracy" in printed and "F1" in printed and "time:" in printed
+    for name in ("digits_mlp.npz", "curves.png", "confusion_matrix.png", "history.json"):
+        assert (out / name).is_file() and str(out / name) in printed
+    for png in ("curves.png", "confusion_matrix.png"):
+        assert (out / png).read_bytes()[:4] == b"\x89PNG"
+    history = json.loads((out / "history.json").read_text())
+    assert len(history["loss"]) == 3 and len(history["val_accuracy"]) == 3
+    # the checkpoint loads back into the same architecture and predicts like the printed accuracy
+    model = make_model([64, 32, 10])
+    model.load_state_dict(tn.load(out / "digits_mlp.npz"))
+    printed_accuracy = float(printed.split("test accuracy ")[1].split()[0])
+    assert printed_accuracy > 0.5  # 3 short epochs: well above chance (0.1)
+    _, _, (x_test, y_test) = load_splits(0)  # the default --seed
+    reloaded = accuracy(y_test, tn.predict(model, x_test).numpy().argmax(axis=1))
+    assert abs(reloaded - printed_accuracy) < 1e-4
+
+
+def test_demo_shows_progress_bars_unless_quiet(tmp_path, capsys):
+    main(["--epochs", "1", "--hidden", "8", "--out", str(tmp_path), "--optimizer", "sgd"])
+    err = capsys.readouterr().err
+    assert "epoch 1/1" in err and "loss=" in err
+
+
+def test_help_lists_the_options_and_examples(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--epochs", "--hidden", "--lr", "--optimizer", "--batch-size", "--device", "--out",
+                   "--seed", "--quiet", "examples:", "python -m tinynn --"):
+        assert option in text
+
+
+@pytest.mark.skipif(backend.cuda_available(), reason="CuPy and a GPU are present: cuda works here")
+def test_cuda_without_gpu_is_a_clear_message_and_exit_code_2(tmp_path, capsys):
+    assert main(["--device", "cuda", "--out", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "CuPy" in captured.err and "Traceback" not in captured.err
+    assert not list(tmp_path.iterdir())  # nothing was written
+
+
+def test_bad_option_values_exit_with_code_2(tmp_path, capsys):
+    assert main(["--epochs", "0", "--out", str(tmp_path)]) == 2
+    assert "--epochs must be at least 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--optimizer", "rmsprop"])
+    assert exit_info.value.code == 2
+
+
+@pytest.mark.skipif(backend.cuda_available(), reason="CuPy and a GPU are present")
+def test_module_entry_point_exit_code_without_a_traceback(tmp_path):
+    root = pathlib.Path(__file__).resolve().parents[1]  # run the checkout's tinynn
+    result = subprocess.run([sys.executable, "-m", "tinynn", "--device", "cuda", "--out", str(tmp_path)],
+                            capture_output=True, text=True, timeout=120, cwd=root)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and "cuda" in result.stderr
+
+
+def test_make_model_layers():
+    model = make_model([64, 16, 8, 10])
+    x = tn.tensor(np.zeros((2, 64), dtype="float32"))
+    assert model(x).shape == (2, 10) and len(list(model.parameters())) == 6

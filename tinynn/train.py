@@ -1,0 +1,332 @@
+"""``fit`` / ``evaluate`` / ``predict``: the training loop, written once, in the spirit of Keras.
+
+The hand-written loop stays the way to learn (it is all that ``fit`` does, per batch)::
+
+    for x, y in train_loader:
+        optimizer.zero_grad()
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+``fit`` adds the bookkeeping: a progress bar per epoch, the mean loss and metrics per epoch
+on the training data (measured on the fly, as Keras does) and on ``val_loader``, collected in
+a ``History`` of per-epoch lists.
+
+>>> import tinynn as tn
+>>> from tinynn import nn, optim
+>>> from tinynn.data import DataLoader, make_xor
+>>> tn.manual_seed(0)
+>>> x, y = make_xor(200, noise=0.1, seed=0)
+>>> model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2))
+>>> history = tn.fit(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=0.05),
+...                  DataLoader((x, y), batch_size=32, shuffle=True), epochs=20, progress=False)
+>>> history["loss"][-1] < history["loss"][0], history["accuracy"][-1]
+(True, 1.0)
+"""
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+
+from tinynn import backend
+from tinynn import metrics as _metrics
+from tinynn.data import DataLoader, TensorDataset
+from tinynn.ops import concatenate
+from tinynn.tensor import Tensor, no_grad
+
+np = backend.numpy  # predicted labels are gathered on the host for the metrics
+
+
+class History(dict):
+    """What ``fit`` returns: per-epoch lists by name, e.g. ``{"loss": [...], "val_loss": [...],
+    "accuracy": [...], "val_accuracy": [...]}`` (a dict; Keras's ``history.history`` works too).
+
+    >>> h = History(loss=[0.9, 0.5], accuracy=[0.6, 0.8])
+    >>> h.epochs, h.last()
+    (2, {'loss': 0.5, 'accuracy': 0.8})
+    """
+
+    @property
+    def history(self):
+        """The dict itself (Keras spells it ``history.history``)."""
+        return self
+
+    @property
+    def epochs(self) -> int:
+        """Number of epochs recorded."""
+        return max((len(v) for v in self.values()), default=0)
+
+    def last(self) -> dict:
+        """The latest value of every entry."""
+        return {k: v[-1] for k, v in self.items() if v}
+
+    def __repr__(self):
+        last = ", ".join(f"{k}={v:.4g}" for k, v in self.last().items())
+        return f"History({self.epochs} epochs: {last})"
+
+
+# --------------------------------------------------------------------------- metrics
+_NAMED = {
+    "accuracy": _metrics.accuracy,
+    "acc": _metrics.accuracy,
+    "precision": lambda t, p: _metrics.precision(t, p, average="macro"),
+    "recall": lambda t, p: _metrics.recall(t, p, average="macro"),
+    "f1": lambda t, p: _metrics.f1_score(t, p, average="macro"),
+}
+
+
+def _resolve_metrics(metrics):
+    """[(name, fn(y_true, y_pred) -> float)] from names, callables or (name, fn) pairs."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = (metrics,)
+    resolved = []
+    for m in metrics:
+        if isinstance(m, str):
+            if m not in _NAMED:
+                raise ValueError(f"unknown metric {m!r}: use one of {sorted(_NAMED)} (precision/recall/f1 "
+                                 "are macro averages), a function f(y_true, y_pred) -> float, or a (name, f) "
+                                 "pair")
+            resolved.append(("accuracy" if m == "acc" else m, _NAMED[m]))
+        elif isinstance(m, tuple) and len(m) == 2 and callable(m[1]):
+            resolved.append((str(m[0]), m[1]))
+        elif callable(m):
+            resolved.append((getattr(m, "__name__", "metric"), m))
+        else:
+            raise TypeError(f"metrics: expected names or functions, got {m!r}")
+    return resolved
+
+
+def _is_probability_loss(loss_fn):
+    """BCE on probabilities (a Sigmoid output) thresholds at 0.5; everything else at 0 (logits)."""
+    name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+    return name in ("BCELoss", "binary_cross_entropy")
+
+
+def _labels(out, loss_fn, threshold):
+    """Predicted labels (host int array) from a batch of model outputs."""
+    a = backend.to_host(out.data if isinstance(out, Tensor) else out)
+    if a.ndim == 2 and a.shape[1] > 1:
+        return a.argmax(axis=1)
+    if threshold is None:
+        threshold = 0.5 if _is_probability_loss(loss_fn) else 0.0
+    return (a.reshape(-1) > threshold).astype(np.int64)
+
+
+def _targets(y):
+    a = backend.to_host(y.data if isinstance(y, Tensor) else y)
+    if a.ndim == 2 and a.shape[1] > 1:  # one-hot / probability targets
+        return a.argmax(axis=1)
+    return a.reshape(-1).astype(np.int64) if a.dtype.kind == "f" else a.reshape(-1)
+
+
+def _score(resolved, true_parts, pred_parts, prefix=""):
+    if not resolved or not true_parts:
+        return {}
+    t, p = np.concatenate(true_parts), np.concatenate(pred_parts)
+    return {prefix + name: float(fn(t, p)) for name, fn in resolved}
+
+
+# --------------------------------------------------------------------------- plumbing
+def _model_device(model):
+    for p in getattr(model, "parameters", lambda: ())():
+        return p.device
+    return "cpu"
+
+
+def _split_batch(batch, device, where):
+    """``(x, y)`` Tensors on ``device`` from a loader's batch."""
+    if not isinstance(batch, (tuple, list)) or len(batch) < 2:
+        raise ValueError(f"{where}: each batch must be (inputs, targets), got {type(batch).__name__}"
+                         f"{' of length ' + str(len(batch)) if isinstance(batch, (tuple, list)) else ''}; "
+                         "build the loader as DataLoader((x, y), ...)")
+    x, y = (b if isinstance(b, Tensor) else Tensor(b) for b in batch[:2])
+    return x.to(device), y.to(device)
+
+
+def _check_loader(loader, where, name):
+    if not hasattr(loader, "__iter__"):
+        raise TypeError(f"{where}: {name} must be a DataLoader (or an iterable of (x, y) batches), "
+                        f"got {type(loader).__name__}")
+    if hasattr(loader, "__len__") and len(loader) == 0:
+        raise ValueError(f"{where}: {name} yields no batches (empty dataset, or drop_last with "
+                         "batch_size larger than the dataset)")
+
+
+class _Quiet:
+    """Stands in for a tqdm bar when progress is off."""
+
+    def update(self, n=1):
+        pass
+
+    def set_postfix(self, *a, **k):
+        pass
+
+    def close(self):
+        pass
+
+
+def _bar(total, desc, progress):
+    if not progress:
+        return _Quiet()
+    try:
+        from tqdm import tqdm  # imported lazily: only fit with progress=True needs it
+    except ImportError:  # pragma: no cover - tqdm is a dependency; degrade gracefully anyway
+        print(desc, file=sys.stderr)
+        return _Quiet()
+    return tqdm(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True, file=sys.stderr)
+
+
+def _fmt(values):
+    return {k: f"{v:.4f}" for k, v in values.items()}
+
+
+# --------------------------------------------------------------------------- the API
+def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metrics=("accuracy",),
+        progress=True, device=None, scheduler=None, threshold=None):
+    """Train ``model`` for ``epochs`` passes over ``train_loader``; return a History.
+
+    Args:
+        model: an ``nn.Module`` (put in train mode each epoch).
+        loss_fn: ``loss_fn(output, target)`` -> scalar Tensor, e.g. ``nn.CrossEntropyLoss()``.
+        optimizer: e.g. ``optim.Adam(model.parameters(), lr=1e-3)``.
+        train_loader: a DataLoader of ``(x, y)`` batches (``shuffle=True`` for SGD).
+        val_loader: evaluated after every epoch into ``val_loss`` and ``val_<metric>``.
+        metrics: names ("accuracy", "precision", "recall", "f1": the last three macro
+            averages), functions ``f(y_true, y_pred) -> float`` or ``(name, f)`` pairs; empty
+            for regression. Predictions are the argmax of (N, C) outputs, or ``output >
+            threshold`` for one output per sample (0 for logits; 0.5 after ``nn.BCELoss``).
+        progress: a tqdm bar per epoch on stderr with the running loss; False prints nothing.
+        device: train there (the model is moved, every batch is moved); default: the model's.
+        scheduler: a learning-rate schedule stepped once per epoch (its lr goes in ``"lr"``).
+
+    The loss per epoch is the mean over samples of the batch losses as they were computed
+    (while the weights changed). Training stops early, with a warning, if the loss is nan/inf.
+    """
+    where = "fit"
+    if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
+    _check_loader(train_loader, where, "train_loader")
+    if val_loader is not None:
+        _check_loader(val_loader, where, "val_loader")
+    resolved = _resolve_metrics(metrics)
+    if device is not None:
+        model.to(backend.check_device(device))
+    device = _model_device(model)
+    history = History()
+    total_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
+    for epoch in range(1, epochs + 1):
+        model.train()
+        bar = _bar(total_batches, f"epoch {epoch}/{epochs}", progress)
+        loss_sum, seen, true_parts, pred_parts = 0.0, 0, [], []
+        diverged = False
+        try:
+            for batch in train_loader:
+                x, y = _split_batch(batch, device, where)
+                optimizer.zero_grad()
+                out = model(x)
+                loss = loss_fn(out, y)
+                loss.backward()
+                optimizer.step()
+                value, n = loss.item(), len(x)
+                loss_sum, seen = loss_sum + value * n, seen + n
+                if resolved:
+                    true_parts.append(_targets(y))
+                    pred_parts.append(_labels(out, loss_fn, threshold))
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
+                if not math.isfinite(value):
+                    diverged = True
+                    break
+            epoch_values = {"loss": loss_sum / max(seen, 1)}
+            epoch_values.update(_score(resolved, true_parts, pred_parts))
+            if val_loader is not None and not diverged:
+                val = evaluate(model, loss_fn, val_loader, metrics=metrics, device=device,
+                               threshold=threshold)
+                epoch_values.update({"val_" + k: v for k, v in val.items()})
+            if scheduler is not None:
+                scheduler.step()
+                epoch_values["lr"] = float(optimizer.param_groups[0]["lr"])
+            for k, v in epoch_values.items():
+                history.setdefault(k, []).append(v)
+            bar.set_postfix(_fmt({k: v for k, v in epoch_values.items() if k != "lr"}), refresh=True)
+        finally:
+            bar.close()
+        if diverged:
+            warnings.warn(f"fit: the loss became {value} in epoch {epoch}; training stopped. Lower the "
+                          "learning rate, or check the inputs (scale them) and the loss function.",
+                          RuntimeWarning, stacklevel=2)
+            break
+    return history
+
+
+def evaluate(model, loss_fn, loader, metrics=("accuracy",), device=None, threshold=None):
+    """Mean loss and metrics of ``model`` over ``loader`` in eval mode, without building a graph.
+
+    Returns a dict such as ``{"loss": 0.21, "accuracy": 0.95}`` (``loss_fn=None`` skips the
+    loss). The model's train/eval mode is restored afterwards.
+
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> model = nn.Linear(2, 2)
+    >>> sorted(tn.evaluate(model, nn.CrossEntropyLoss(), [(tn.randn(4, 2), tn.tensor([0, 1, 1, 0]))]))
+    ['accuracy', 'loss']
+    """
+    _check_loader(loader, "evaluate", "loader")
+    resolved = _resolve_metrics(metrics)
+    device = backend.check_device(device) if device is not None else _model_device(model)
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    loss_sum, seen, true_parts, pred_parts = 0.0, 0, [], []
+    try:
+        with no_grad():
+            for batch in loader:
+                x, y = _split_batch(batch, device, "evaluate")
+                out = model(x)
+                if loss_fn is not None:
+                    loss_sum += loss_fn(out, y).item() * len(x)
+                seen += len(x)
+                if resolved:
+                    true_parts.append(_targets(y))
+                    pred_parts.append(_labels(out, loss_fn, threshold))
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
+    results = {"loss": loss_sum / max(seen, 1)} if loss_fn is not None else {}
+    results.update(_score(resolved, true_parts, pred_parts))
+    return results
+
+
+def predict(model, x, batch_size=256, device=None):
+    """The model's outputs for every row of ``x`` (Tensor, array or DataLoader), batch by batch,
+    in eval mode without a graph; one Tensor on the model's device (``.numpy()`` for NumPy).
+
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> tn.predict(nn.Linear(3, 2), np.zeros((1000, 3), dtype="float32"), batch_size=300).shape
+    (1000, 2)
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
+    device = backend.check_device(device) if device is not None else _model_device(model)
+    if isinstance(x, DataLoader):
+        batches = (b[0] for b in x)
+    else:
+        batches = (b[0] for b in DataLoader(TensorDataset(x), batch_size=batch_size))
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    outputs = []
+    try:
+        with no_grad():
+            for xb in batches:
+                outputs.append(model(xb.to(device)))
+    finally:
+        if was_training and hasattr(model, "train"):
+            model.train()
+    if not outputs:
+        raise ValueError("predict: no inputs (x has no rows)")
+    return outputs[0] if len(outputs) == 1 else concatenate(outputs, axis=0)
