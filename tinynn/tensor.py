@@ -293,15 +293,15 @@ def _topological_order(root):
 
     Iterative depth-first search (a recursive one hits Python's limit on a 10 000-op chain).
     """
-    order, visited, stack = [], set(), [(root, False)]
+    order, visited, stack = [], set(), [(root, False)]  # tensors hash by identity
     while stack:
         node, expanded = stack.pop()
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         stack.append((node, True))
         fn = node.creator
         if fn is not None:
@@ -312,21 +312,21 @@ def _topological_order(root):
                     "need to go through it again, or recompute the forward pass."
                 )
             for parent in fn.inputs:
-                if parent._requires_grad and id(parent) not in visited:
+                if parent._requires_grad and parent not in visited:
                     stack.append((parent, False))
     return order
 
 
 def _run_backward(root, seed, retain_graph):
-    grads = {id(root): seed}  # id(tensor) -> gradient array, popped as soon as it is used
-    shared = set()  # ids whose gradient may alias another array (copied before it is stored)
+    grads = {root: seed}  # tensor -> gradient array, popped as soon as it is used
+    shared = set()  # tensors whose gradient may alias another array (copied before it is stored)
     for node in reversed(_topological_order(root)):
-        grad = grads.pop(id(node), None)
+        grad = grads.pop(node, None)
         if grad is None:
             continue
         fn = node.creator
         if fn is None:  # a leaf: accumulate into .grad (copy first if the array is borrowed)
-            if id(node) in shared or backend.is_shared(grad):
+            if node in shared or backend.is_shared(grad):
                 grad = grad.copy()
             node.grad = grad if node.grad is None else node.grad + grad
             continue
@@ -347,15 +347,14 @@ def _run_backward(root, seed, retain_graph):
                 continue
             if g.shape != parent.data.shape:
                 g = unbroadcast(g, parent.data.shape, fn)
-            key = id(parent)
-            if key in grads:
-                grads[key] = grads[key] + g
-                shared.discard(key)
+            if parent in grads:
+                grads[parent] = grads[parent] + g
+                shared.discard(parent)
             else:
-                grads[key] = g
+                grads[parent] = g
                 # a pass-through (add, identity) or one array sent to two inputs is borrowed
-                if g is grad or any(g is other for other in input_grads[:i]):
-                    shared.add(key)
+                if g is grad or (i and any(g is other for other in input_grads[:i])):
+                    shared.add(parent)
         if not retain_graph:
             fn.release()
 
