@@ -112,32 +112,54 @@ def to_dot(root: Tensor) -> str:
     return "\n".join(lines)
 
 
-def _positions(nodes):
-    """Left to right by depth; nodes of one depth spread evenly top to bottom."""
+def _positions(nodes, edges):
+    """Left to right by depth. Rows are assigned from the output back: an op's first op
+    input stays on its row (the main path runs straight), its leaves fan out around it
+    (+1, −1, +2, ...), and nodes that land on one spot in a column are pushed apart."""
+    parents = {}
+    for src, dst, _ in edges:
+        parents.setdefault(dst, []).append(src)
+    row = {nodes[-1]["id"]: 0.0}
+    for n in reversed(nodes):
+        y = row.setdefault(n["id"], 0.0)
+        ops = [p for p in dict.fromkeys(parents.get(n["id"], [])) if nodes[p]["kind"] == "op"]
+        leaves = [p for p in dict.fromkeys(parents.get(n["id"], [])) if nodes[p]["kind"] != "op"]
+        for k, p in enumerate(ops):
+            row.setdefault(p, y - 1.5 * k)
+        if ops:  # the middle row is taken by the main path: fan out above and below it
+            offsets = [sign * (i // 2 + 1) for i, sign in zip(range(len(leaves)), [-1, 1] * len(leaves))]
+        else:  # a first layer: centre the inputs on the op
+            offsets = [i - (len(leaves) - 1) / 2 for i in range(len(leaves))]
+        for p, offset in zip(leaves, offsets):
+            row.setdefault(p, y + offset)
     columns = {}
     for n in nodes:
         columns.setdefault(n["depth"], []).append(n["id"])
     pos = {}
     for depth, members in columns.items():
-        for row, node_id in enumerate(members):
-            pos[node_id] = (float(depth), (len(members) - 1) / 2.0 - row)
+        members.sort(key=lambda i: row[i])
+        previous = None
+        for i in members:
+            y = row[i] if previous is None else max(row[i], previous + 1.0)
+            pos[i] = (float(depth), y)
+            previous = y
     return pos
 
 
 def draw_graph(root: Tensor, ax=None, path=None, title=None):
     """Draw the computation graph of ``root`` with matplotlib; returns the Figure.
 
-    Leaves are green ovals (blue when they require grad), ops grey boxes, the output a
-    yellow box; each arrow is labelled with the shape it carries. ``path`` saves a PNG.
+    Leaves are green (blue when they require grad), ops grey boxes, the output yellow; each arrow is labelled with the shape it carries. ``path`` saves a PNG.
 
     >>> import tinynn as tn
     >>> x = tn.ones(2, 3, requires_grad=True)
     >>> fig = draw_graph((x.tanh() * 2).sum(), title="tanh(x)·2, summed")
     """
     nodes, edges = collect_graph(root)
-    pos = _positions(nodes)
+    pos = _positions(nodes, edges)
     width = max(p[0] for p in pos.values()) + 1
-    height = max(abs(p[1]) for p in pos.values()) * 2 + 1
+    low, high = min(p[1] for p in pos.values()), max(p[1] for p in pos.values())
+    height = high - low + 1
     fig, ax = new_axes(ax, figsize=(min(2.0 + 1.7 * width, 16), min(1.2 + 1.0 * height, 10)))
     styles = {
         "leaf": dict(boxstyle="round,pad=0.35", fc="#d9f2d9", ec="#2e7d32"),
@@ -157,10 +179,10 @@ def draw_graph(root: Tensor, ax=None, path=None, title=None):
         ax.annotate("", xy=(x1 - 0.22, y1), xytext=(x0 + 0.22, y0), zorder=1,
                     arrowprops=dict(arrowstyle="->", color="#616161", lw=1.0,
                                     connectionstyle=f"arc3,rad={bend}"))
-        ax.text((x0 + x1) / 2, (y0 + y1) / 2 + 0.08 - 0.3 * bend, shape, ha="center", va="bottom",
+        ax.text((x0 + x1) / 2, (y0 + y1) / 2 - 0.08 - 0.3 * bend, shape, ha="center", va="bottom",
                 fontsize=7, color="#6a1b9a", zorder=2)
     ax.set_xlim(-0.6, width - 0.4)
-    ax.set_ylim(-height / 2 - 0.1, height / 2 + 0.1)
+    ax.set_ylim(high + 0.6, low - 0.6)  # row +1 is drawn below the main path
     ax.axis("off")
     if title:
         ax.set_title(title, fontsize=10)

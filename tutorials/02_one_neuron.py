@@ -1,0 +1,203 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2. One neuron
+#
+# The smallest network: one neuron with a sigmoid, trained with a squared error by plain
+# gradient descent. Every formula here is from document 000 (section 4.2) or 001:
+#
+# | id | formula |
+# |----|---------|
+# | E13 | neuron output = σ(Σᵢ wᵢ xᵢ)  (no bias) |
+# | E1  | σ(z) = 1 / (1 + e^(−z)),  σ'(z) = σ(z)(1 − σ(z)) |
+# | E9  | z = Wx + b, y = σ(z), Error = ½(y − y₀)²: ∂E/∂W = (y − y₀) σ'(z) xᵀ, ∂E/∂b = (y − y₀) σ'(z) |
+# | E12 | W ← W − α ∂E/∂W,  b ← b − α ∂E/∂b |
+#
+# We derive E9, compute it by hand in NumPy, check it against tinynn's autodiff, then
+# train the neuron both ways and watch them agree step for step.
+
+# %%
+import os
+import pathlib
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import tinynn as tn
+import tinynn.functional as F
+
+FAST = os.environ.get("TINYNN_FAST") == "1"
+HERE = pathlib.Path(globals().get("__file__", "tutorial.py")).resolve().parent
+OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "figures")
+OUT.mkdir(parents=True, exist_ok=True)
+
+
+def save(fig, name):
+    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
+    if "inline" not in plt.get_backend():
+        plt.close(fig)
+
+
+# %% [markdown]
+# ## The data
+#
+# Two clouds of points in the plane, class 0 around (1, 1) and class 1 around (3, 3).
+# Note that both centres lie on the same ray from the origin: that will matter.
+
+# %%
+rng = np.random.default_rng(0)
+n_per_class = 100
+X = np.concatenate([rng.normal((1, 1), 0.5, size=(n_per_class, 2)),
+                    rng.normal((3, 3), 0.5, size=(n_per_class, 2))])
+Y = np.concatenate([np.zeros(n_per_class), np.ones(n_per_class)])[:, None]  # (N, 1) targets y₀
+print(X.shape, Y.shape)
+
+
+# %% [markdown]
+# ## The neuron and its gradient (E9)
+#
+# For one sample x (a column vector), z = Wx + b, y = σ(z), Error = ½(y − y₀)². The chain
+# rule (E27) gives
+#
+# $$\frac{\partial E}{\partial W} = \underbrace{(y - y_0)}_{\partial E/\partial y}\;
+#   \underbrace{\sigma'(z)}_{\partial y/\partial z}\; \underbrace{x^\top}_{\partial z/\partial W},
+#   \qquad \frac{\partial E}{\partial b} = (y - y_0)\,\sigma'(z),$$
+#
+# which is E9 as the document writes it (with xᵀ, an outer product, once W has more than one
+# row). The ½ is there only to cancel the 2 from the square.
+#
+# Code works on a batch of N samples stored as rows, X of shape (N, in), so z = X Wᵀ + b,
+# and we average the error over the batch: E = (1/N) Σₙ ½(yₙ − y₀ₙ)². Writing
+# δ = (y − y₀) ⊙ σ'(z) for the (N, out) errors, the batch form of E9 is
+# ∂E/∂W = δᵀ X / N and ∂E/∂b = Σₙ δₙ / N.
+
+# %%
+def sigmoid(z):
+    """σ(z) [E1] (the naive formula is fine here: |z| stays small; see tutorial 3)."""
+    return 1 / (1 + np.exp(-z))
+
+
+def neuron(x, w, b=None):
+    """The document's neuron [E13]: σ(Σᵢ wᵢ xᵢ), with an optional bias added to the sum."""
+    z = x @ w.T
+    return sigmoid(z if b is None else z + b)
+
+
+def hand_gradients(x, y0, w, b):
+    """∂E/∂W and ∂E/∂b of E = mean ½(y − y₀)², y = σ(x Wᵀ + b), by the formula [E9]."""
+    z = x @ w.T + b
+    y = sigmoid(z)
+    delta = (y - y0) * y * (1 - y)  # (y − y₀) σ'(z), with σ'(z) = σ(z)(1 − σ(z)) [E1]
+    return delta.T @ x / len(x), delta.sum(axis=0) / len(x)
+
+
+def autodiff_gradients(x, y0, w, b):
+    """The same two gradients from tinynn: write the error, call backward()."""
+    tw = tn.tensor(w, requires_grad=True)
+    tb = tn.tensor(b, requires_grad=True)
+    y = F.sigmoid(F.linear(tn.tensor(x), tw, tb))
+    error = (0.5 * (y - tn.tensor(y0)) ** 2).mean()
+    error.backward()
+    return tw.grad, tb.grad
+
+
+W0 = rng.normal(size=(1, 2)) * 0.1  # (out, in), as in PyTorch and the documents' z = Wx + b
+b0 = np.zeros(1)
+hand_w, hand_b = hand_gradients(X, Y, W0, b0)
+auto_w, auto_b = autodiff_gradients(X, Y, W0, b0)
+print("∂E/∂W  by hand:", hand_w, " autodiff:", auto_w)
+print("∂E/∂b  by hand:", hand_b, " autodiff:", auto_b)
+assert np.allclose(hand_w, auto_w, rtol=1e-12, atol=1e-15)
+assert np.allclose(hand_b, auto_b, rtol=1e-12, atol=1e-15)
+
+# %% [markdown]
+# And against central differences, with tinynn's `gradcheck` (which perturbs every element
+# of every input in float64 and compares):
+
+# %%
+x_t, y_t = tn.tensor(X), tn.tensor(Y)
+assert tn.gradcheck(lambda w, b: (0.5 * (F.sigmoid(F.linear(x_t, w, b)) - y_t) ** 2).mean(),
+                    [tn.tensor(W0, requires_grad=True), tn.tensor(b0, requires_grad=True)])
+print("gradcheck: E9 agrees with finite differences")
+
+# %% [markdown]
+# ## Gradient descent (E12)
+#
+# W ← W − α ∂E/∂W, b ← b − α ∂E/∂b, repeated. We train two copies from the same start: one
+# with the hand formula in NumPy, one with tinynn's autodiff, and check after every step that
+# they are the same neuron.
+
+# %%
+steps = 150 if FAST else 1500
+lr = 2.0
+w_hand, b_hand = W0.copy(), b0.copy()
+w_auto = tn.tensor(W0, requires_grad=True)
+b_auto = tn.tensor(b0, requires_grad=True)
+losses = []
+for step in range(steps):
+    gw, gb = hand_gradients(X, Y, w_hand, b_hand)
+    w_hand -= lr * gw  # [E12]
+    b_hand -= lr * gb
+
+    error = (0.5 * (F.sigmoid(F.linear(x_t, w_auto, b_auto)) - y_t) ** 2).mean()
+    error.backward()
+    with tn.no_grad():
+        w_auto.data -= lr * w_auto.grad  # [E12] on the tensors' arrays
+        b_auto.data -= lr * b_auto.grad
+    w_auto.grad = b_auto.grad = None
+    losses.append(error.item())
+    assert np.allclose(w_hand, w_auto.data, rtol=1e-9, atol=1e-12), f"diverged at step {step}"
+
+accuracy = ((neuron(X, w_hand, b_hand) > 0.5) == Y).mean()
+print(f"after {steps} steps: error {losses[-1]:.4f}, accuracy {accuracy:.3f}, W {w_hand.ravel()}, b {b_hand}")
+assert losses[-1] < losses[0] / 2
+assert accuracy >= 0.95
+
+# %% [markdown]
+# ## Why the bias matters (E13)
+#
+# Document 001 writes the neuron without a bias: σ(Σ wᵢ xᵢ). Then σ = ½ exactly where
+# w·x = 0, a line *through the origin*. Our two clouds sit on the same ray from the origin,
+# so no such line separates them. Train the bias-free neuron the same way:
+
+# %%
+w_nobias = W0.copy()
+for step in range(steps):
+    y = neuron(X, w_nobias)  # [E13]
+    delta = (y - Y) * y * (1 - y)
+    w_nobias -= lr * delta.T @ X / len(X)
+accuracy_nobias = ((neuron(X, w_nobias) > 0.5) == Y).mean()
+print(f"without a bias: accuracy {accuracy_nobias:.3f}; with one: {accuracy:.3f}")
+assert accuracy_nobias < 0.8 < accuracy
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6))
+ax1.plot(losses)
+ax1.set(xlabel="step", ylabel="½(y − y₀)², batch mean", title="gradient descent (E12)", yscale="log")
+ax2.scatter(X[:, 0], X[:, 1], c=Y.ravel(), cmap="coolwarm", s=10)
+line_x = np.linspace(X[:, 0].min(), X[:, 0].max(), 2)
+w1, w2 = w_hand.ravel()
+ax2.plot(line_x, -(w1 * line_x + b_hand[0]) / w2, "k-", label="with bias")
+v1, v2 = w_nobias.ravel()
+ax2.plot(line_x, -(v1 * line_x) / v2, "k--", label="no bias (E13)")
+ax2.set(ylim=(X[:, 1].min() - 0.5, X[:, 1].max() + 0.5), title="where σ(z) = ½")
+ax2.legend(fontsize=8)
+save(fig, "02_one_neuron.png")
+
+# %% [markdown]
+# ## What we learned
+# * E9 is the chain rule (E27) applied to one neuron: (y − y₀) from the ½-squared error,
+#   σ'(z) = σ(1 − σ) from the sigmoid (E1), x from z = Wx + b.
+# * The hand formula, tinynn's autodiff and finite differences agree; so do two training
+#   runs with E12, one by hand, one with `backward()`.
+# * Without a bias (E13 as document 001 writes it) the boundary must pass through the
+#   origin; here that costs half the accuracy.
+#
+# Next: [3. Activations](03_activations.py).
