@@ -34,7 +34,8 @@ class Sum(Function):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad):
-        grad = grad.reshape(_keepdims_shape(self.shape, self.axes))
+        if grad.ndim:  # put the summed axes back (size 1) so that the gradient broadcasts
+            grad = grad.reshape(_keepdims_shape(self.shape, self.axes))
         return backend.xp_of(grad).broadcast_to(grad, self.shape)
 
 
