@@ -137,3 +137,14 @@ def test_recorder_boundary_classes(device, tmp_path):
     with pytest.raises(ValueError, match=r"\(N, 2\)"):
         rec.record_boundary(lambda p: p, tn.ones(3, 3), step=2)
     matplotlib.pyplot.close("all")
+
+
+def test_recorder_smoothing_is_a_moving_average(tmp_path):
+    rec = Recorder({"w": tn.tensor([1.0], requires_grad=True)})
+    for step, value in enumerate([1.0, 3.0, 5.0, 7.0]):
+        rec.parameters[0][1].grad = np.array([value])
+        rec.record_grads(step)
+    steps, means, maxes = rec._smoothed(rec.grad_stats["w"], 2)
+    assert steps.tolist() == [1, 2, 3] and means.tolist() == [2.0, 4.0, 6.0] and maxes.tolist() == [2.0, 4.0, 6.0]
+    rec.plot_gradient_flow(path=tmp_path / "f.png", smooth=2)
+    matplotlib.pyplot.close("all")

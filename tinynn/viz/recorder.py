@@ -116,9 +116,10 @@ class Recorder:
         self.points = (xs, None if y is None else _host(y).reshape(-1))
 
     # ------------------------------------------------------------------ pictures
-    def plot_gradient_flow(self, ax=None, path=None, title="gradient flow: mean |grad| per layer"):
+    def plot_gradient_flow(self, ax=None, path=None, title="gradient flow: mean |grad| per layer", smooth=1):
         """Mean |grad| (solid) and max |grad| (faint) of each parameter against the step, log scale:
-        vanishing gradients show as curves sinking towards the first layers."""
+        vanishing gradients show as curves sinking towards the first layers. ``smooth`` > 1
+        averages over that many steps (mini-batch gradients are noisy)."""
         if not self.grad_stats:
             raise ValueError("Recorder.plot_gradient_flow: nothing recorded; call record_grads(step) "
                              "after each backward()")
@@ -128,14 +129,24 @@ class Recorder:
         for i, name in enumerate(names):
             color = colors(i / max(len(names) - 1, 1))
             stats = self.grad_stats[name]
-            ax.plot(self.grad_steps, stats["mean"], color=color, label=name)
-            ax.plot(self.grad_steps, stats["max"], color=color, alpha=0.3, lw=0.8)
+            steps, means, maxes = self._smoothed(stats, smooth)
+            ax.plot(steps, means, color=color, label=name)
+            ax.plot(steps, maxes, color=color, alpha=0.3, lw=0.8)
         ax.set_yscale("log")
         ax.set_xlabel("step")
         ax.set_ylabel("|grad|")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7, loc="best")
         return finish(fig, path)
+
+    def _smoothed(self, stats, window):
+        steps, means, maxes = np.asarray(self.grad_steps), np.asarray(stats["mean"]), np.asarray(stats["max"])
+        window = int(min(max(window, 1), len(steps)))
+        if window == 1:
+            return steps, means, maxes
+        kernel = np.ones(window) / window
+        return (steps[window - 1:], np.convolve(means, kernel, mode="valid"),
+                np.convolve(maxes, kernel, mode="valid"))
 
     def plot_gradient_bars(self, ax=None, path=None, step=-1):
         """Mean and max |grad| per parameter at one recorded step (default: the last), as bars."""
@@ -152,10 +163,10 @@ class Recorder:
         ax.set_title(f"gradients per layer at step {self.grad_steps[step]}", fontsize=10)
         return finish(fig, path)
 
-    def plot_activations(self, path=None, bins=40, max_records=4):
+    def plot_activations(self, path=None, bins=40, max_records=4, log=False):
         """One panel per recorded name: histograms of its values at up to ``max_records`` steps
         (first, last and evenly between). Saturated tanh/sigmoid units pile up at the ends;
-        dead ReLUs as a spike at 0."""
+        dead ReLUs as a spike at 0. ``log`` puts the counts on a log scale."""
         if not self.activations:
             raise ValueError("Recorder.plot_activations: nothing recorded; call "
                              "record_activations(step, name=tensor)")
@@ -170,6 +181,8 @@ class Recorder:
                 ax.hist(values, bins=bins, histtype="step", lw=1.2, label=f"step {step}",
                         color=plt.get_cmap("plasma")(k / max(len(picks), 1)))
             ax.set_title(name, fontsize=10)
+            if log:
+                ax.set_yscale("log")
             ax.legend(fontsize=7)
         return finish(fig, path)
 

@@ -1,0 +1,219 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#   kernelspec:
+#     display_name: Python 3
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 9. The same program on a GPU, and moving on to PyTorch
+#
+# tinynn computes on NumPy arrays on the CPU and on **CuPy** arrays on an NVIDIA GPU. The
+# code is the same: every op asks its input arrays which library they belong to
+# (`backend.xp_of(a)`) and calls that one. You choose the device when you create tensors or
+# move a model, exactly as in PyTorch:
+#
+# ```python
+# x = tn.randn(64, 2, device="cuda")      # or x.to("cuda")
+# model.to("cuda")                        # moves every parameter, in place
+# ```
+#
+# Data must live where the model lives; mixing devices is an error with a clear message,
+# never a silent copy. This tutorial runs one training program on every device it can find,
+# including tinynn's test device **"strict"**, and then hands the trained model to PyTorch.
+
+# %%
+import importlib.util
+import os
+import pathlib
+import time
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+import tinynn as tn
+import tinynn.functional as F
+from tinynn import nn, optim
+from tinynn.data import DataLoader, make_spirals
+
+FAST = os.environ.get("TINYNN_FAST") == "1"
+EPOCHS = 15 if FAST else 100
+HERE = pathlib.Path(globals().get("__file__", "tutorial.py")).resolve().parent
+OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "figures")
+OUT.mkdir(parents=True, exist_ok=True)
+
+
+def save(fig, name):
+    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
+    if "inline" not in plt.get_backend():
+        plt.close(fig)
+
+
+# %% [markdown]
+# ## 1. One program, a device argument
+#
+# Three interleaved spirals, an MLP, Adam, mini-batches. The only device-specific lines
+# are `model.to(device)` and `DataLoader(..., device=device)`, which moves each batch.
+# Everything that leaves the device for printing goes through `.item()` or `.numpy()`.
+
+# %%
+x_all, y_all = make_spirals(600, n_classes=3, noise=0.2, seed=0)
+
+
+def train(device, epochs=EPOCHS, seed=0):
+    """Train the spiral classifier on ``device``; return the model, its loss curve and seconds."""
+    tn.manual_seed(seed)  # draws happen on the host: the same numbers on every device
+    model = nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 3))
+    model.to(device)
+    opt = optim.Adam(model.parameters(), lr=0.01)
+    loader = DataLoader((x_all, y_all), batch_size=100, shuffle=True, device=device)
+    losses, start = [], time.perf_counter()
+    for epoch in range(epochs):
+        for xb, yb in loader:
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        losses.append(loss.item())  # .item(): one number back to the host
+    return model, losses, time.perf_counter() - start
+
+
+def accuracy(model, device):
+    with tn.no_grad():
+        scores = model(tn.tensor(x_all, device=device))
+    return float((scores.numpy().argmax(axis=1) == y_all).mean())  # .numpy(): a host copy
+
+
+cpu_model, cpu_losses, cpu_seconds = train("cpu")
+cpu_accuracy = accuracy(cpu_model, "cpu")
+print(f"cpu:    final loss {cpu_losses[-1]:.4f}, accuracy {cpu_accuracy:.3f}, {cpu_seconds:.2f} s")
+assert cpu_accuracy > (0.8 if FAST else 0.95)
+
+# %% [markdown]
+# ## 2. On a GPU, if there is one
+#
+# `device="cuda"` needs CuPy (`pip install "tinynn[gpu]"`, or the `cupy-cudaXXx` wheel for
+# your CUDA) and a GPU. `tn.cuda_available()` tells; asking for "cuda" without them raises
+# an error that says which is missing.
+
+# %%
+if tn.cuda_available():
+    gpu_model, gpu_losses, gpu_seconds = train("cuda")
+    gpu_accuracy = accuracy(gpu_model, "cuda")
+    print(f"cuda:   final loss {gpu_losses[-1]:.4f}, accuracy {gpu_accuracy:.3f}, {gpu_seconds:.2f} s "
+          f"({cpu_seconds / gpu_seconds:.1f}x the CPU's speed; small networks gain little)")
+    print("parameter device:", next(gpu_model.parameters()).device)
+    assert abs(gpu_accuracy - cpu_accuracy) < 0.05  # same seed, same maths; float rounding differs
+else:
+    try:
+        tn.zeros(1, device="cuda")
+        reason = "unknown"
+    except RuntimeError as e:
+        reason = str(e)
+    gpu_losses = None
+    print("SKIPPED the GPU run: no usable CUDA device on this machine.")
+    print("  reason:", reason)
+    print("  On a machine with an NVIDIA GPU: pip install 'tinynn[gpu]' and run this tutorial again.")
+
+# %% [markdown]
+# ## 3. The "strict" device: a GPU rehearsal without a GPU
+#
+# Most GPU bugs in a from-scratch framework are one stray `np.` call, which works on NumPy
+# arrays and breaks on CuPy ones. tinynn's test device `"strict"` wraps NumPy arrays so that
+# they behave like CuPy's: they refuse to mix with plain NumPy arrays and refuse implicit
+# conversion. The whole test suite runs on it, and so can you: if your program (or your own
+# layer, tutorial 8) trains on "strict", it will train on "cuda".
+
+# %%
+strict_model, strict_losses, _ = train("strict")
+strict_accuracy = accuracy(strict_model, "strict")
+print(f"strict: final loss {strict_losses[-1]:.4f}, accuracy {strict_accuracy:.3f}")
+print("first parameter lives on:", next(strict_model.parameters()).device)
+# the strict arrays compute with NumPy underneath: the numbers are the CPU's, bit for bit
+assert np.allclose(strict_losses, cpu_losses, rtol=1e-5) and strict_accuracy == cpu_accuracy
+
+# %% [markdown]
+# What the strict device refuses, and CuPy would too:
+
+# %%
+on_device = tn.ones(3, device="strict")
+try:
+    on_device + tn.ones(3)  # a device tensor and a CPU tensor
+except RuntimeError as e:
+    print("mixing devices:", e)
+try:
+    on_device.data + np.ones(3)  # a raw device array and a NumPy array (a stray np. in an op)
+except TypeError as e:
+    print("mixing raw arrays:", e)
+print("the fix is an explicit move:", (on_device + tn.ones(3).to("strict")).numpy())
+
+# %%
+fig, ax = plt.subplots(figsize=(5, 3))
+ax.plot(cpu_losses, label="cpu")
+ax.plot(strict_losses, "--", label="strict (CuPy-like)")
+if gpu_losses is not None:
+    ax.plot(gpu_losses, ":", label="cuda")
+ax.set(xlabel="epoch", ylabel="last batch loss", yscale="log", title="one program, three devices")
+ax.legend(fontsize=8)
+save(fig, "09_devices.png")
+
+# %% [markdown]
+# ## 4. Moving the model to PyTorch
+#
+# tinynn's names and layouts are PyTorch's: `nn.Linear.weight` is (out, in), `Sequential`
+# numbers its layers, and `state_dict()` uses the same keys ("0.weight", "0.bias", ...).
+# So the trained weights load into the equivalent `torch.nn` model after turning the arrays
+# into tensors. (Move the model to the CPU first, so the arrays are NumPy arrays.)
+
+# %%
+state = cpu_model.to("cpu").state_dict()
+print({k: tuple(v.shape) for k, v in state.items()})
+
+if importlib.util.find_spec("torch") is None:
+    print("SKIPPED the PyTorch part: torch is not installed (pip install torch to try it).")
+else:
+    import torch
+
+    torch_model = torch.nn.Sequential(torch.nn.Linear(2, 64), torch.nn.Tanh(), torch.nn.Linear(64, 64),
+                                      torch.nn.Tanh(), torch.nn.Linear(64, 3))
+    torch_model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in state.items()})
+    with torch.no_grad():
+        torch_scores = torch_model(torch.from_numpy(x_all)).numpy()
+    with tn.no_grad():
+        tinynn_scores = cpu_model(tn.tensor(x_all)).numpy()
+    print(f"largest difference between the two frameworks' outputs: {np.abs(torch_scores - tinynn_scores).max():.1e}")
+    assert np.allclose(torch_scores, tinynn_scores, atol=1e-5)
+
+    # and the way back: a PyTorch state dict into a tinynn model
+    back = nn.Sequential(nn.Linear(2, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, 3))
+    back.load_state_dict({k: v.detach().numpy() for k, v in torch_model.state_dict().items()})
+    with tn.no_grad():
+        assert np.allclose(back(tn.tensor(x_all)).numpy(), torch_scores, atol=1e-5)
+
+    # one training step agrees too: same loss, same gradients
+    xb, yb = x_all[:50], y_all[:50]
+    loss_t = torch.nn.functional.cross_entropy(torch_model(torch.from_numpy(xb)), torch.from_numpy(yb))
+    loss_t.backward()
+    loss_n = F.cross_entropy(back(tn.tensor(xb)), tn.tensor(yb))
+    loss_n.backward()
+    print(f"loss: torch {loss_t.item():.6f}, tinynn {loss_n.item():.6f}")
+    assert abs(loss_t.item() - loss_n.item()) < 1e-5
+    for (name, p), tp in zip(back.named_parameters(), torch_model.parameters()):
+        assert np.allclose(p.grad, tp.grad.numpy(), atol=1e-5), name
+    print("PyTorch and tinynn agree on the outputs, the loss and every gradient")
+
+# %% [markdown]
+# Saved checkpoints move the same way: `tn.load(path)` returns the name → array dict that
+# `tn.save` wrote, ready for `torch.from_numpy`.
+#
+# ## What we learned
+# * One program, any device: create or move tensors and models with `device=` / `.to()`;
+#   read results with `.item()` / `.numpy()`.
+# * Without a GPU the "cuda" run is skipped with the reason; the "strict" device rehearses
+#   GPU rules (no silent host/device mixing) on any machine and gives the CPU's numbers.
+# * A tinynn `state_dict` is a PyTorch `state_dict` in NumPy: the same keys, shapes and
+#   layouts, so the model moves across (and back) unchanged.
+#
+# That is the end of the series: back to the [index](README.md).
