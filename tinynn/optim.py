@@ -148,7 +148,7 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent  [E12, E16], with torch.optim.SGD's exact rule:
+    """Stochastic gradient descent  [E12, E16, E25, E28], with torch.optim.SGD's exact rule:
 
         g = grad + weight_decay · p
         b = g (first step), else b = momentum · b + (1 − dampening) · g

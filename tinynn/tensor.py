@@ -330,7 +330,11 @@ def _run_backward(root, seed, retain_graph):
                 grad = grad.copy()
             node.grad = grad if node.grad is None else node.grad + grad
             continue
-        input_grads = fn.backward(grad)
+        if _detect_anomaly:  # let the check below name the op instead of numpy warning first
+            with backend.numpy.errstate(all="ignore"):
+                input_grads = fn.backward(grad)
+        else:
+            input_grads = fn.backward(grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if _detect_anomaly:
