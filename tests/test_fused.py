@@ -160,3 +160,14 @@ def test_mlp_training_step_equals_hand_written_numpy_backprop(rng, momentum):
         got_b = [layer.bias.data for layer in model if isinstance(layer, nn.Linear)]
         for mine, theirs in zip(got_b, ref.biases):
             np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_cross_entropy_backward_twice_with_retain_graph_doubles_the_gradient(device, rng):
+    """The fused backward must not consume what forward saved (softmax is reused)."""
+    logits = _leaves(device, rng.standard_normal((4, 3)))[0]
+    target = tn.Tensor(tn.backend.to_device(np.array([0, 2, 1, 2]), device))
+    loss = F.cross_entropy(logits, target)
+    loss.backward(retain_graph=True)
+    once = host(logits.grad).copy()
+    loss.backward()
+    np.testing.assert_allclose(host(logits.grad), 2 * once, rtol=1e-12)

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.ops.activation import LogSoftmax, safe_exp
+from tinynn.ops.activation import _shifted, safe_exp
 from tinynn.tensor import Function, Tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -23,12 +23,10 @@ def _reduce(losses, reduction):
     return total / losses.size if reduction == "mean" else total
 
 
-def _reduce_grad(grad, shape, reduction, count):
-    """Gradient of the reduction: broadcast g back to every per-element loss."""
-    if reduction == "none":
-        return grad
-    xp = backend.xp_of(grad)
-    return xp.broadcast_to(grad / count if reduction == "mean" else grad, shape)
+def _reduce_grad(grad, reduction, count):
+    """Gradient of the reduction for every per-element loss: g / n for "mean", g for "sum"
+    (a 0-d array that broadcasts in the backward arithmetic), the incoming g for "none"."""
+    return grad / count if reduction == "mean" else grad
 
 
 def _check_same_shape(op, pred, target):
@@ -53,7 +51,7 @@ class MSELoss(Function):
         return _reduce(self.diff * self.diff, self.reduction)
 
     def backward(self, grad):
-        g = _reduce_grad(grad, self.diff.shape, self.reduction, self.diff.size) * (2 * self.diff)
+        g = _reduce_grad(grad, self.reduction, self.diff.size) * (2 * self.diff)
         return g, (-g if self.needs_input_grad[1] else None)
 
 
@@ -69,22 +67,26 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target):
         xp = backend.xp_of(logits)
-        self.log_probs = LogSoftmax(axis=1).forward(logits)
+        z = _shifted(logits, axis=1)  # log-softmax as in LogSoftmax: every exponent <= 0
+        e = safe_exp(xp, z)
+        sums = e.sum(axis=1, keepdims=True)
+        self.log_probs = z - xp.log(sums)
+        self.probs = e / sums  # softmax, kept for the gradient (cheaper than exp(log_probs) later)
         self.target = target
         if target.ndim == 1:  # class indices
-            picked = self.log_probs[xp.arange(len(target)), target]
+            self.rows = xp.arange(len(target))
+            picked = self.log_probs[self.rows, target]
         else:  # probabilities / one-hot
             picked = (self.log_probs * target).sum(axis=1)
         return _reduce(-picked, self.reduction)
 
     def backward(self, grad):
-        xp = backend.xp_of(grad)
         n = self.log_probs.shape[0]
-        g = _reduce_grad(grad, (n,), self.reduction, n)[:, None]
-        probs = safe_exp(xp, self.log_probs)
-        if self.target.ndim == 1:
-            probs[xp.arange(n), self.target] -= 1  # softmax - one_hot, without building one_hot
+        g = _reduce_grad(grad, self.reduction, n).reshape(-1, 1)  # one row per example (or all)
+        probs = self.probs
+        if self.target.ndim == 1:  # (softmax - one_hot) g, without building one_hot
             grad_logits = probs * g
+            grad_logits[self.rows, self.target] -= g[:, 0]
         else:
             grad_logits = (probs * self.target.sum(axis=1, keepdims=True) - self.target) * g
         grad_target = None
@@ -108,7 +110,7 @@ class NLLLoss(Function):
         xp = backend.xp_of(grad)
         n = self.shape[0]
         full = xp.zeros(self.shape, dtype=grad.dtype)
-        full[xp.arange(n), self.target] = -_reduce_grad(grad, (n,), self.reduction, n)
+        full[xp.arange(n), self.target] = -_reduce_grad(grad, self.reduction, n)
         return full, None
 
 
@@ -140,7 +142,7 @@ class BinaryCrossEntropy(Function):
 
     def backward(self, grad):
         p, y = self.p, self.y
-        g = _reduce_grad(grad, p.shape, self.reduction, p.size)
+        g = _reduce_grad(grad, self.reduction, p.size)
         xp = backend.xp_of(p)
         denom = xp.maximum(p * (1 - p), 1e-12)  # PyTorch's epsilon keeps p in {0, 1} finite
         grad_p = g * (p - y) / denom
@@ -167,7 +169,7 @@ class BinaryCrossEntropyWithLogits(Function):
         return _reduce(xp.maximum(z, 0) - z * y + xp.log1p(e), self.reduction)
 
     def backward(self, grad):
-        g = _reduce_grad(grad, self.z.shape, self.reduction, self.z.size)
+        g = _reduce_grad(grad, self.reduction, self.z.size)
         grad_y = -g * self.z if self.needs_input_grad[1] else None
         return g * (self.sig - self.y), grad_y
 
