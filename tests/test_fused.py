@@ -171,3 +171,28 @@ def test_cross_entropy_backward_twice_with_retain_graph_doubles_the_gradient(dev
     once = host(logits.grad).copy()
     loss.backward()
     np.testing.assert_allclose(host(logits.grad), 2 * once, rtol=1e-12)
+
+
+_FLOAT32_OPS = {
+    "x * 2.0": lambda x: x * 2.0, "2.0 - x": lambda x: 2.0 - x, "x / 3": lambda x: x / 3,
+    "x ** 2": lambda x: x ** 2, "2.0 ** x": lambda x: 2.0 ** x, "x * np.float64(2)": lambda x: x * np.float64(2),
+    "exp": lambda x: x.exp(), "log": lambda x: (x.abs() + 1).log(), "sigmoid": F.sigmoid,
+    "tanh": F.tanh, "relu": F.relu, "softmax": lambda x: F.softmax(x, axis=1),
+    "log_softmax": lambda x: F.log_softmax(x, axis=1), "mean": lambda x: x.mean(axis=0),
+    "max": lambda x: x.max(), "max axis": lambda x: x.max(axis=1), "clip": lambda x: x.clip(-0.5, 0.5),
+    "mse_loss": lambda x: F.mse_loss(x, tn.zeros(4, 3)),
+    "cross_entropy": lambda x: F.cross_entropy(x, tn.tensor([0, 1, 2, 0])),
+    "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(x, tn.ones(4, 3)),
+    "bce": lambda x: F.binary_cross_entropy(F.sigmoid(x), tn.ones(4, 3)),
+    "matmul": lambda x: x @ x.T, "getitem": lambda x: x[1:],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_FLOAT32_OPS))
+def test_float32_stays_float32_in_value_and_gradient(rng, name):
+    """No silent promotion to float64 (it doubles memory traffic): Python and NumPy scalars
+    are weak, and integer helpers (counts, masks) must not leak their dtype."""
+    x = tn.tensor(rng.standard_normal((4, 3)).astype("float32"), requires_grad=True)
+    y = _FLOAT32_OPS[name](x)
+    (y.sum() if y.ndim else y).backward()
+    assert (y.dtype, x.grad.dtype) == (np.float32, np.float32)

@@ -69,7 +69,8 @@ class Max(Function):
     def backward(self, grad):
         grad = grad.reshape(self.out.shape)
         winners = self.x == self.out
-        return grad * winners / winners.sum(axis=self.axes, keepdims=True)
+        ties = winners.sum(axis=self.axes, keepdims=True).astype(grad.dtype)  # int64 would upcast
+        return grad * winners / ties
 
 
 class Min(Max):
