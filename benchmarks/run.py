@@ -19,6 +19,7 @@ import pathlib
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 from benchmarks import machine, memory, mlp, overhead, timing
@@ -30,6 +31,8 @@ ROOT = HERE.parent
 MLP_TARGETS = {"small": (2.0, True), "medium": (1.10, True), "large": (1.05, False)}
 OVERHEAD_TARGET_US = 20.0  # (a*b+a).sum() fwd+bwd on one element
 MEMORY_TARGET_BYTES = 1 << 20  # growth over the run must stay below 1 MB
+
+SETTLE = 0.25  # seconds of quiet before each turn: BLAS/OpenMP threads stop spinning (timing.py)
 
 # timed steps per contender (full run, --quick)
 MLP_STEPS = {"small": (3000, 300), "medium": (600, 60), "large": (60, 8)}
@@ -75,25 +78,27 @@ def bench_mlp(args, torch):
             contenders["torch"] = mlp.torch_step(widths, data, torch)
         calls = MLP_STEPS[size][1 if args.quick else 0]
         res = timing.interleaved(contenders, calls, warmup=3 if size == "large" else 20,
-                                 block=max(2, calls // 15))
+                                 block=max(2, calls // 15), settle=SETTLE)
         row = {"size": size, "widths": "-".join(map(str, widths)), "batch": batch, "steps": calls}
         for name, r in res.items():
             row[name] = r
         t_np, t_tn = res["numpy"]["median"], res["tinynn"]["median"]
-        row["tinynn/numpy"] = t_tn / t_np
+        # ratios turn by turn (timing.paired_ratio): steadier than a ratio of overall medians
+        row["tinynn/numpy"] = timing.paired_ratio(res["tinynn"], res["numpy"])
+        row["tinynn/numpy of medians"] = t_tn / t_np
         limit, beat_torch = MLP_TARGETS[size]
-        ok = row["tinynn/numpy"] <= limit
+        ok = row["tinynn/numpy"]["median"] <= limit
         if torch is not None:
-            row["tinynn/torch"] = t_tn / res["torch"]["median"]
-            row["numpy/torch"] = t_np / res["torch"]["median"]
+            row["tinynn/torch"] = timing.paired_ratio(res["tinynn"], res["torch"])
+            row["tinynn/torch of medians"] = t_tn / res["torch"]["median"]
             if beat_torch:
-                ok = ok and row["tinynn/torch"] < 1.0
+                ok = ok and row["tinynn/torch"]["median"] < 1.0
         row["target"] = f"<= {limit:.2f}x NumPy" + (", < PyTorch" if beat_torch else "")
         row["met"] = ok
         rows.append(row)
         print(f"  mlp {size}: numpy {t_np * 1e3:.3f} ms, tinynn {t_tn * 1e3:.3f} ms"
-              + (f", torch {res['torch']['median'] * 1e3:.3f} ms" if torch is not None else ""),
-              flush=True)
+              + (f", torch {res['torch']['median'] * 1e3:.3f} ms" if torch is not None else "")
+              + f"; tinynn/numpy {row['tinynn/numpy']['median']:.2f}x", flush=True)
     return rows
 
 
@@ -107,7 +112,7 @@ def bench_overhead(args, torch):
         res = timing.interleaved(contenders, calls, warmup=200, block=100, per_call=False)
         row = {"shape": label, "calls": calls, **res}
         if torch is not None:
-            row["tinynn/torch"] = res["tinynn"]["median"] / res["torch"]["median"]
+            row["tinynn/torch"] = timing.paired_ratio(res["tinynn"], res["torch"])
         if shape == (1,):
             row["target"] = f"<= {OVERHEAD_TARGET_US:.0f} us"
             row["met"] = res["tinynn"]["median"] * 1e6 <= OVERHEAD_TARGET_US
@@ -140,27 +145,28 @@ def demo_has_options():
     return src.exists() and "argparse" in src.read_text(encoding="utf-8")
 
 
+DEMO_ARGS = ["--quiet"]  # the demo's own defaults (the run a learner sees), without progress bars
+
+
 def bench_demo(args):
     """Wall time of ``python -m tinynn`` (a fresh process, as a learner runs it) to its accuracy."""
     if not demo_has_options():
         return {"skipped": "tinynn/__main__.py is still the stub (no command-line options)"}
-    cmd = [sys.executable, "-m", "tinynn"] + DEMO_ARGS
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
-    wall = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as out:
+        cmd = [sys.executable, "-m", "tinynn", *DEMO_ARGS, "--out", out]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
+        wall = time.perf_counter() - t0
     text = proc.stdout + proc.stderr
-    accs = re.findall(r"acc(?:uracy)?\s*[=:]?\s*([0-9.]+)\s*(%?)", text, re.I)
-    acc = None
-    if accs:
-        value, pct = accs[-1]
-        acc = float(value) / (100.0 if pct else 1.0)
-    out = {"command": " ".join(["python", "-m", "tinynn"] + DEMO_ARGS), "wall_s": wall,
-           "returncode": proc.returncode, "accuracy": acc, "last_lines": text.strip().splitlines()[-5:]}
-    print(f"  demo: {wall:.1f} s, accuracy {acc}", flush=True)
+    acc = re.search(r"test accuracy\s+([0-9.]+)", text)
+    train = re.search(r"time:\s+([0-9.]+)\s*s training", text)
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    out = {"command": "python -m tinynn " + " ".join(DEMO_ARGS), "wall_s": wall,
+           "training_s": float(train.group(1)) if train else None,
+           "accuracy": float(acc.group(1)) if acc else None, "returncode": proc.returncode,
+           "setup": first}
+    print(f"  demo: {wall:.1f} s wall, accuracy {out['accuracy']}", flush=True)
     return out
-
-
-DEMO_ARGS = []  # the demo's own defaults: the run a learner sees
 
 
 def bench_layers(args):
@@ -218,6 +224,12 @@ def _spread(r):
     return f"±{(r['p75'] - r['p25']) / 2 / r['median'] * 100:.0f}%"
 
 
+def _ratio(r, bold=False):
+    """A paired ratio as 1.07x (1.03-1.12): median and quartiles over the turns."""
+    core = f"{r['median']:.2f}x"
+    return f"{'**' + core + '**' if bold else core} ({r['p25']:.2f}–{r['p75']:.2f})"
+
+
 def render(results):
     """The whole report as markdown (also what is printed)."""
     m = results["machine"]
@@ -236,17 +248,18 @@ def render(results):
     if "mlp" in results:
         has_torch = any("torch" in r for r in results["mlp"])
         lines += ["## MLP training step (float32; forward, softmax cross-entropy, backward, SGD)", "",
-                  "Median ms per step (± half the interquartile range), contenders interleaved in "
-                  "one process.", "",
+                  "Median ms per step (± half the interquartile range of single steps), contenders "
+                  "taking turns in one process. Ratios: the median over turns of the ratio between "
+                  "neighbouring turns (quartiles in brackets).", "",
                   "| model | batch | hand NumPy | tinynn | PyTorch | tinynn / NumPy | tinynn / PyTorch "
                   "| target | met |",
                   "|---|---|---|---|---|---|---|---|---|"]
         for r in results["mlp"]:
-            torch_cells = (f"{_ms(r['torch'])} {_spread(r['torch'])}", f"{r['tinynn/torch']:.2f}x") \
+            torch_cells = (f"{_ms(r['torch'])} {_spread(r['torch'])}", _ratio(r["tinynn/torch"])) \
                 if has_torch and "torch" in r else ("—", "—")
             lines.append(f"| {r['size']} {r['widths']} | {r['batch']} | {_ms(r['numpy'])} "
                          f"{_spread(r['numpy'])} | {_ms(r['tinynn'])} {_spread(r['tinynn'])} | "
-                         f"{torch_cells[0]} | **{r['tinynn/numpy']:.2f}x** | {torch_cells[1]} | "
+                         f"{torch_cells[0]} | {_ratio(r['tinynn/numpy'], bold=True)} | {torch_cells[1]} | "
                          f"{r['target']} | {'yes' if r['met'] else 'NO'} |")
         lines.append("")
     if "overhead" in results:
@@ -255,8 +268,8 @@ def render(results):
                   "|---|---|---|---|---|---|"]
         for r in results["overhead"]:
             t = r.get("torch")
-            lines.append(f"| {r['shape']} | {_us(r['tinynn'])} | {_us(t) if t else '—'} | "
-                         f"{r['tinynn/torch']:.2f}x | " if t else f"| {r['shape']} | {_us(r['tinynn'])} | — | — | ")
+            lines.append(f"| {r['shape']} | {_us(r['tinynn'])} | {_us(t)} | {_ratio(r['tinynn/torch'])} | "
+                         if t else f"| {r['shape']} | {_us(r['tinynn'])} | — | — | ")
             lines[-1] += f"{r.get('target', '—')} | {('yes' if r['met'] else 'NO') if 'met' in r else '—'} |"
         lines.append("")
     if "memory" in results:
@@ -281,8 +294,10 @@ def render(results):
             lines += [f"Skipped: {d['skipped']}.", ""]
         else:
             acc = f"{d['accuracy']:.1%}" if d["accuracy"] is not None else "(not found in its output)"
-            lines += [f"`{d['command']}`: **{d['wall_s']:.1f} s** wall (a fresh process, imports "
-                      f"included) to accuracy {acc}; exit code {d['returncode']}.", ""]
+            train = f", of which {d['training_s']:.1f} s training" if d["training_s"] is not None else ""
+            lines += [f"`{d['command']}`: **{d['wall_s']:.1f} s** wall for the whole process (imports, "
+                      f"data, training, evaluation, saving the checkpoint and PNGs{train}) to test "
+                      f"accuracy **{acc}** (exit code {d['returncode']}).", "", f"> {d['setup']}", ""]
     if "layers" in results:
         lay = results["layers"]
         lines += ["## Layers (from benchmarks/bench_layers.py)", ""]
@@ -307,7 +322,7 @@ def render(results):
             for a, b in zip(c["this_run"], c["other"]):
                 cell = lambda k: f"{_ms(a[k])} → {_ms(b[k])}" if k in a and k in b else "—"  # noqa: E731
                 lines.append(f"| {a['size']} | {cell('numpy')} | {cell('tinynn')} | {cell('torch')} | "
-                             f"{a['tinynn/numpy']:.2f}x → {b['tinynn/numpy']:.2f}x |")
+                             f"{a['tinynn/numpy']['median']:.2f}x → {b['tinynn/numpy']['median']:.2f}x |")
             lines.append("")
     return "\n".join(lines)
 
