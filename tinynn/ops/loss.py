@@ -184,6 +184,32 @@ def _as_target(op, target, ref):
     return Tensor(target, device=ref.device)
 
 
+def _paired_loss(op, function, pred, target, reduction):
+    """The checks every elementwise loss shares: reduction name, target device, same shape,
+    target cast to the prediction's dtype. Then the loss node itself."""
+    _check_reduction(op, reduction)
+    target = _as_target(op, target, pred)
+    _check_same_shape(op, pred, target)
+    if target.dtype != pred.dtype:
+        target = target.to(dtype=pred.dtype)
+    return function(reduction)(pred, target)
+
+
+def _check_class_indices(op, target, n, classes):
+    """Targets (N,) of integer class ids in 0..classes-1, one per row of the input."""
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got {target.dtype}; "
+                        "use target.to(dtype='int64'), or pass (N, C) probabilities")
+    if target.shape != (n,):
+        raise ValueError(f"{op}: {n} rows of logits but targets of shape {target.shape}: expected ({n},)")
+    if target.size:
+        low, high = int(target.data.min()), int(target.data.max())
+        if low < 0 or high >= classes:
+            bad = high if high >= classes else low
+            raise IndexError(f"{op}: class index {bad} is out of range for {classes} classes "
+                             f"(valid: 0..{classes - 1})")
+
+
 def mse_loss(pred, target, reduction="mean"):
     """Mean squared error over all elements  [E4, E14].
 
@@ -191,12 +217,7 @@ def mse_loss(pred, target, reduction="mean"):
     >>> mse_loss(tn.tensor([0.9, 0.1]), tn.tensor([1.0, 0.0])).item()  # (0.01 + 0.01) / 2
     0.01...
     """
-    _check_reduction("mse_loss", reduction)
-    target = _as_target("mse_loss", target, pred)
-    _check_same_shape("mse_loss", pred, target)
-    if target.dtype != pred.dtype:
-        target = target.to(dtype=pred.dtype)
-    return MSELoss(reduction)(pred, target)
+    return _paired_loss("mse_loss", MSELoss, pred, target, reduction)
 
 
 def cross_entropy(logits, target, reduction="mean"):
@@ -207,27 +228,14 @@ def cross_entropy(logits, target, reduction="mean"):
     >>> round(cross_entropy(tn.tensor([[0.0, 0.0]]), tn.tensor([1])).item(), 4)  # log 2
     0.6931
     """
-    _check_reduction("cross_entropy", reduction)
-    target = _as_target("cross_entropy", target, logits)
     if logits.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {logits.shape}; "
                          "flatten extra axes first")
-    n, classes = logits.shape
-    if target.ndim == 1:
-        if target.dtype.kind not in "iu":
-            raise TypeError(f"cross_entropy: class-index targets must be integers, got {target.dtype}; "
-                            "use target.to(dtype='int64'), or pass (N, C) probabilities")
-        if target.shape[0] != n:
-            raise ValueError(f"cross_entropy: {n} rows of logits but {target.shape[0]} targets")
-        if target.size and (int(target.data.min()) < 0 or int(target.data.max()) >= classes):
-            bad = int(target.data.max()) if int(target.data.max()) >= classes else int(target.data.min())
-            raise IndexError(f"cross_entropy: class index {bad} is out of range for {classes} classes "
-                             f"(valid: 0..{classes - 1})")
-    elif target.shape != logits.shape:
-        raise ValueError(f"cross_entropy: target shape {target.shape} must be ({n},) class indices "
-                         f"or ({n}, {classes}) probabilities")
-    elif target.dtype != logits.dtype:
-        target = target.to(dtype=logits.dtype)
+    target = _as_target("cross_entropy", target, logits)
+    if target.ndim != 1:  # probabilities / one-hot rows: an elementwise pairing
+        return _paired_loss("cross_entropy", CrossEntropy, logits, target, reduction)
+    _check_reduction("cross_entropy", reduction)
+    _check_class_indices("cross_entropy", target, *logits.shape)
     return CrossEntropy(reduction)(logits, target)
 
 
@@ -235,27 +243,16 @@ def nll_loss(log_probs, target, reduction="mean"):
     """Negative log-likelihood of (N, C) log-probabilities at class indices (N,)."""
     _check_reduction("nll_loss", reduction)
     target = _as_target("nll_loss", target, log_probs)
-    if target.size and int(target.data.max()) >= log_probs.shape[1]:
-        raise IndexError(f"nll_loss: class index {int(target.data.max())} is out of range for "
-                         f"{log_probs.shape[1]} classes")
+    _check_class_indices("nll_loss", target, *log_probs.shape)
     return NLLLoss(reduction)(log_probs, target)
 
 
 def binary_cross_entropy(prob, target, reduction="mean"):
     """BCE on probabilities in [0, 1]  [E11]; logs clamped at -100 as in PyTorch."""
-    _check_reduction("binary_cross_entropy", reduction)
-    target = _as_target("binary_cross_entropy", target, prob)
-    _check_same_shape("binary_cross_entropy", prob, target)
-    if target.dtype != prob.dtype:
-        target = target.to(dtype=prob.dtype)
-    return BinaryCrossEntropy(reduction)(prob, target)
+    return _paired_loss("binary_cross_entropy", BinaryCrossEntropy, prob, target, reduction)
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     """BCE of sigmoid(logits), computed stably from the logits; gradient σ(z) - y."""
-    _check_reduction("binary_cross_entropy_with_logits", reduction)
-    target = _as_target("binary_cross_entropy_with_logits", target, logits)
-    _check_same_shape("binary_cross_entropy_with_logits", logits, target)
-    if target.dtype != logits.dtype:
-        target = target.to(dtype=logits.dtype)
-    return BinaryCrossEntropyWithLogits(reduction)(logits, target)
+    return _paired_loss("binary_cross_entropy_with_logits", BinaryCrossEntropyWithLogits, logits, target,
+                        reduction)
