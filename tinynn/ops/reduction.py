@@ -30,12 +30,12 @@ class Sum(Function):
 
     def forward(self, x):
         self.shape = x.shape
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = None if self.axis is None else _normalize_axis(self.axis, x.ndim)  # None: all
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad):
-        if grad.ndim:  # put the summed axes back (size 1) so that the gradient broadcasts
-            grad = grad.reshape(_keepdims_shape(self.shape, self.axes))
+        if self.axes is not None and not self.keepdims:  # put the summed axes back (size 1)
+            grad = grad.reshape(_keepdims_shape(self.shape, self.axes))  # so the gradient broadcasts
         return backend.xp_of(grad).broadcast_to(grad, self.shape)
 
 
