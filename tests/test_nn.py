@@ -168,6 +168,19 @@ def test_load_state_dict_reports_everything_and_changes_nothing():
     assert np.all(m.fc1.bias.data == 1)
 
 
+
+@pytest.mark.parametrize("bad", [np.array(["a", "b", "c"]), np.full(3, 1 + 2j)])
+def test_load_state_dict_refuses_a_non_numeric_dtype_before_copying_anything(bad, device):
+    m = MLP().to(device)
+    before = m.state_dict()
+    sd = {k: np.full(v.shape, 7.0, dtype="float32") for k, v in before.items()}
+    sd["fc2.bias"] = bad  # the last key: every other parameter would be copied first
+    with pytest.raises(ValueError) as info:
+        m.load_state_dict(sd)
+    assert "fc2.bias" in str(info.value) and str(bad.dtype) in str(info.value)
+    assert "nothing was loaded" in str(info.value)
+    assert all(np.array_equal(host(v), host(before[k])) for k, v in m.state_dict().items())
+
 def test_state_dict_keys_match_torch_and_load_into_torch(torch):
     tnn = torch.nn
     ours = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))

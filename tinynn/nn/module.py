@@ -287,7 +287,7 @@ class Module:
         """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
 
         Everything is checked before anything is copied: missing keys, unexpected keys
-        (only with ``strict=True``) and shape mismatches are all reported in one
+        (only with ``strict=True``) and shape or dtype mismatches are all reported in one
         ``KeyError``-free ``ValueError``. Arrays are moved to each parameter's device and
         cast to its dtype. Returns ``(missing_keys, unexpected_keys)``.
 
@@ -315,6 +315,10 @@ class Module:
             elif tuple(shape) != tuple(t.shape):
                 problems.append(f"  {key}: shape {tuple(shape)} in the state dict, "
                                 f"{tuple(t.shape)} in the model")
+            elif getattr(getattr(value, "dtype", None), "kind", "f") not in "biuf":
+                # checked here, not left to astype: a failed cast would come after other copies
+                problems.append(f"  {key}: dtype {value.dtype} in the state dict cannot become "
+                                f"{t.dtype} (numbers expected)")
         if strict and (missing or unexpected) or problems:
             report = [f"load_state_dict for {type(self).__name__} failed; nothing was loaded."]
             if strict and missing:
@@ -322,7 +326,7 @@ class Module:
             if strict and unexpected:
                 report.append(f"  unexpected keys (in the state dict, not in the model): {unexpected}")
             if problems:
-                report.append("  mismatched shapes:")
+                report.append("  mismatched shapes or dtypes:")
                 report.extend("  " + p for p in problems)
             report.append(f"  the model expects: {list(own)}")
             if not problems:
