@@ -158,6 +158,29 @@ def test_bad_arguments_are_clear():
         tn.fit(*args, DataLoader((x, y), batch_size=9, drop_last=True), progress=False)
 
 
+
+def test_a_one_shot_iterator_or_an_empty_iterable_is_refused_not_scored_as_loss_zero(device):
+    x, y = make_xor(16, seed=0)
+    model = _mlp(2, 4, 2).to(device)
+    before = [host.copy() for host in (backend.to_host(p.data) for p in model.parameters())]
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    batches = [(tn.tensor(x[i:i + 8]), tn.tensor(y[i:i + 8])) for i in (0, 8)]
+    # a generator is used up by epoch 1: epochs 2.. used to record loss 0.0 without training
+    with pytest.raises(TypeError, match="one-shot generator"):
+        tn.fit(model, nn.CrossEntropyLoss(), opt, (b for b in batches), epochs=3, progress=False)
+    with pytest.raises(TypeError, match="val_loader is a one-shot"):
+        tn.fit(model, nn.CrossEntropyLoss(), opt, batches, epochs=2, val_loader=iter(batches),
+               progress=False)
+    assert all(np.array_equal(backend.to_host(p.data), b) for p, b in zip(model.parameters(), before))
+    with pytest.raises(ValueError, match="no batches"):
+        tn.fit(model, nn.CrossEntropyLoss(), opt, iter([]), epochs=1, progress=False)
+    with pytest.raises(ValueError, match="no batches"):
+        tn.evaluate(model, nn.CrossEntropyLoss(), iter([]))
+    # one epoch over a generator, and a list of batches over many epochs, still work
+    assert tn.fit(model, nn.CrossEntropyLoss(), opt, (b for b in batches), progress=False).epochs == 1
+    history = tn.fit(model, nn.CrossEntropyLoss(), opt, batches, epochs=2, progress=False)
+    assert history.epochs == 2 and min(history["loss"]) > 0
+
 def test_fit_is_exported_and_train_uses_only_backend_numpy():
     import pathlib
     assert tn.fit is not None and tn.evaluate is not None and tn.predict is not None

@@ -155,6 +155,19 @@ def _check_loader(loader, where, name):
                          "batch_size larger than the dataset)")
 
 
+def _check_reusable(loader, where, name, epochs):
+    """A generator or iterator is used up by the first epoch: refuse it before training."""
+    if epochs > 1 and iter(loader) is loader:
+        raise TypeError(f"{where}: {name} is a one-shot {type(loader).__name__} (a generator or iterator), "
+                        f"used up after the first of {epochs} epochs: pass a DataLoader, or a list of "
+                        "(x, y) batches, which can be iterated again every epoch")
+
+
+def _no_batches(where, name):
+    return ValueError(f"{where}: {name} yielded no batches (an empty or already used-up iterable); "
+                      "pass a DataLoader over a non-empty dataset")
+
+
 class _Quiet:
     """Stands in for a tqdm bar when progress is off."""
 
@@ -209,8 +222,10 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"fit: epochs must be a positive int, got {epochs!r}")
     _check_loader(train_loader, where, "train_loader")
+    _check_reusable(train_loader, where, "train_loader", epochs)
     if val_loader is not None:
         _check_loader(val_loader, where, "val_loader")
+        _check_reusable(val_loader, where, "val_loader", epochs)
     resolved = _resolve_metrics(metrics)
     if device is not None:
         model.to(backend.check_device(device))
@@ -240,7 +255,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
                 if not math.isfinite(value):
                     diverged = True
                     break
-            epoch_values = {"loss": loss_sum / max(seen, 1)}
+            if not seen:
+                raise _no_batches(where, "train_loader")
+            epoch_values = {"loss": loss_sum / seen}
             epoch_values.update(_score(resolved, true_parts, pred_parts))
             if val_loader is not None and not diverged:
                 val = evaluate(model, loss_fn, val_loader, metrics=metrics, device=device,
@@ -295,7 +312,9 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",), device=None, thresho
     finally:
         if was_training and hasattr(model, "train"):
             model.train()
-    results = {"loss": loss_sum / max(seen, 1)} if loss_fn is not None else {}
+    if not seen:
+        raise _no_batches("evaluate", "loader")
+    results = {"loss": loss_sum / seen} if loss_fn is not None else {}
     results.update(_score(resolved, true_parts, pred_parts))
     return results
 
