@@ -227,3 +227,16 @@ def test_save_writes_exactly_the_given_name(tmp_path):
     tn.save({"w": np.ones(1)}, tmp_path / "checkpoint")
     assert [p.name for p in tmp_path.iterdir()] == ["checkpoint"]
     assert tn.load(pathlib.Path(tmp_path / "checkpoint"))["w"][0] == 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_saved_file_gets_the_permissions_of_an_ordinary_file(tmp_path):
+    old = os.umask(0o027)  # the atomic temp-file dance must not leave mkstemp's 0o600 behind
+    try:
+        tn.save({"w": np.ones(1)}, tmp_path / "model.npz")
+        (tmp_path / "plain").write_bytes(b"")
+    finally:
+        os.umask(old)
+    mode = (tmp_path / "model.npz").stat().st_mode & 0o777
+    assert mode == 0o640 == (tmp_path / "plain").stat().st_mode & 0o777
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz", "plain"]

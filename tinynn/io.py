@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 
 from tinynn import backend
@@ -77,6 +77,19 @@ def _pack(obj, arrays, path, where):
                     "holds arrays, Tensors, numbers, strings, None, and dicts/lists/tuples of them")
 
 
+def _new_temporary(directory, base):
+    """A new file next to the target with the permissions open() would give it (0o666 less
+    the umask); tempfile.mkstemp's 0o600 would survive the rename and lock others out."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f".{base}.{secrets.token_hex(6)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"tn.save: could not create a temporary file in {directory!r}")
+
+
 def save(obj, path):
     """Write ``obj`` (a state dict, an optimizer state dict, or nested dicts/lists of arrays
     and numbers) to ``path`` as a tinynn ``.npz`` checkpoint, atomically.
@@ -91,7 +104,7 @@ def save(obj, path):
     entries = {HEADER_KEY: np.asarray(header)}
     entries.update(arrays)
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    fd, tmp = _new_temporary(directory, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **entries)
