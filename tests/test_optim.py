@@ -258,6 +258,29 @@ def test_load_state_dict_checks_and_copies():
     assert twin.state[b]["exp_avg"] is not opt.state[a]["exp_avg"]  # no buffer sharing
 
 
+
+@pytest.mark.parametrize("spoil", ["group without params", "state key", "string state", "bad betas"])
+def test_load_state_dict_rejects_malformed_state_clearly_and_changes_nothing(spoil, device):
+    a = nn.Parameter(backend.to_device(np.ones(3, dtype="float32"), device))
+    opt = optim.Adam([a], lr=0.1)
+    quad_step(opt, a)
+    sd = opt.state_dict()
+    groups, state = [dict(g) for g in sd["param_groups"]], {0: dict(sd["state"][0])}
+    groups[0]["lr"] = 0.5  # a valid change that must not be applied when another part is bad
+    if spoil == "group without params":
+        del groups[0]["params"]
+    elif spoil == "state key":
+        state = {"first": state[0]}
+    elif spoil == "string state":
+        state[0]["exp_avg"] = np.array(["a", "b", "c"])
+    else:
+        groups[0]["betas"] = (0.9, 1.5)
+    before = {k: host(v).copy() if backend.is_array(v) else v for k, v in opt.state[a].items()}
+    with pytest.raises(ValueError, match="Adam"):
+        opt.load_state_dict({"state": state, "param_groups": groups})
+    assert opt.param_groups[0]["lr"] == 0.1 and opt.param_groups[0]["betas"] == (0.9, 0.999)
+    assert all(np.array_equal(host(opt.state[a][k]), v) for k, v in before.items())
+
 def test_state_dict_moves_state_to_the_parameters_device():
     a = nn.Parameter(np.ones(3, dtype="float32"))
     opt = optim.SGD([a], lr=0.1, momentum=0.9)

@@ -115,28 +115,41 @@ class Optimizer:
                              f"group(s), this optimizer has {len(self.param_groups)}")
         params = {}
         for saved, group in zip(groups, self.param_groups):
+            if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
+                raise ValueError(f"{name}.load_state_dict: every saved parameter group must be a dict "
+                                 "with a 'params' list of indices (from optimizer.state_dict())")
             if len(saved["params"]) != len(group["params"]):
                 raise ValueError(f"{name}.load_state_dict: a saved group has {len(saved['params'])} "
                                  f"parameters, this optimizer's has {len(group['params'])}")
             params.update(zip(saved["params"], group["params"]))
         new_state = {}
         for key, entries in state.items():
-            p = params.get(int(key))
+            try:
+                p = params.get(int(key))
+            except (TypeError, ValueError):
+                raise ValueError(f"{name}.load_state_dict: state keys are parameter indices, got {key!r}") from None
             if p is None:
                 raise ValueError(f"{name}.load_state_dict: state for parameter {key}, which no group has")
             restored = {}
             for k, v in entries.items():
                 if backend.is_array(v) or isinstance(v, backend.numpy.ndarray):
+                    if v.dtype.kind not in "biuf":
+                        raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} has "
+                                         f"dtype {v.dtype}; numbers expected")
                     if v.ndim and tuple(v.shape) != tuple(p.shape):
                         raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} has "
                                          f"shape {tuple(v.shape)} but the parameter is {tuple(p.shape)}")
                     v = backend.to_device(v, p.device).astype(p.dtype, copy=True)
                 restored[k] = v
             new_state[p] = restored
+        new_groups = []
         for saved, group in zip(groups, self.param_groups):
-            for k, v in saved.items():
-                if k != "params":
-                    group[k] = tuple(v) if isinstance(v, list) else v
+            merged = dict(group)
+            merged.update((k, tuple(v) if isinstance(v, list) else v) for k, v in saved.items() if k != "params")
+            self._check_group(merged)  # a bad saved lr/betas raises here, before anything changes
+            new_groups.append(merged)
+        for group, merged in zip(self.param_groups, new_groups):
+            group.update(merged)  # the same dicts: schedulers holding them keep working
         self.state = new_state
 
     def __repr__(self):
