@@ -87,3 +87,11 @@ def test_custom_function_returning_a_wrong_shape():
     x = tn.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match=r"Bad.backward produced a gradient of shape \(7,\) for an input of shape \(3,\)"):
         Bad()(x).backward()
+
+
+def test_linear_refuses_a_float64_batch_for_float32_weights():
+    from tinynn import nn
+    layer = nn.Linear(2, 3)
+    with pytest.raises(TypeError, match=r"linear: input is float64 but the weight is float32.*x.to\(dtype='float32'\)"):
+        layer(tn.Tensor(np.ones((4, 2))))
+    assert layer(tn.ones(4, 2)).dtype == np.float32

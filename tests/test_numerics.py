@@ -50,3 +50,15 @@ def test_softmax_of_huge_logits_and_cross_entropy_value():
 def test_sigmoid_precision_for_large_negative_inputs():
     # σ(-50) = e^-50 / (1 + e^-50): the two-branch form keeps it; 0.5 + 0.5 tanh(x/2) would give 0
     np.testing.assert_allclose(F.sigmoid(tn.tensor([-50.0], dtype="float64")).data, [np.exp(-50.0)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "cross_entropy"])
+def test_differences_beyond_the_float_range_stay_warning_free(name, device):
+    # -1e38 - 3e38 does not fit in float32: it saturates instead of warning
+    x = tn.Tensor(tn.backend.to_device(np.array([-1e38, 3e38], dtype=np.float32), device), requires_grad=True)
+    with np.errstate(all="raise"):
+        out = FUNCS[name](x)
+        out.backward(tn.backend.xp_of(out.data).ones_like(out.data))
+    assert np.isfinite(tn.backend.to_host(x.grad)).all()
+    if name == "softmax":
+        np.testing.assert_array_equal(out.numpy(), [0.0, 1.0])

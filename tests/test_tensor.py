@@ -140,3 +140,15 @@ def test_to_moves_and_casts():
     s = x.to("strict")
     assert s.device == "strict" and s.to("cpu").tolist() == [1.0, 2.0]
     assert F.relu(s).device == "strict"
+
+
+def test_python_number_conversions_of_one_element_tensors():
+    t = tn.tensor([2.5])
+    assert float(t) == 2.5 and int(t) == 2
+    with pytest.raises(ValueError, match="one-element"):
+        float(tn.tensor([1.0, 2.0]))
+
+
+def test_tensor_from_a_list_of_tensors():
+    t = tn.tensor([tn.tensor(1.0), tn.tensor(2.0)])
+    assert t.dtype == np.float32 and t.tolist() == [1.0, 2.0]

@@ -22,9 +22,20 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     """
     if isinstance(data, Tensor):
         data = data.data
+    elif isinstance(data, (list, tuple)):
+        data = _host_values(data)
     if backend.is_array(data):
         data = backend.xp_of(data).array(data, copy=True) if dtype is None else data.astype(dtype)
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
+
+
+def _host_values(data):
+    """Nested lists may hold Tensors (``[tn.tensor(1.0), tn.tensor(2.0)]``): use their values."""
+    if isinstance(data, Tensor):
+        return backend.to_host(data.data)
+    if isinstance(data, (list, tuple)):
+        return [_host_values(d) for d in data]
+    return data
 
 
 def _filled(fill, shape, dtype, device, requires_grad):

@@ -200,10 +200,10 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self):
-        return float(self.data)
+        return float(self.item())
 
     def __int__(self):
-        return int(self.data)
+        return int(self.item())
 
     def __iter__(self):
         return (self[i] for i in range(len(self)))

@@ -215,6 +215,15 @@ def random_array(kind: str, shape, dtype, device: str = "cpu", **kw):
     return to_device(a, device) if device != "cpu" else a
 
 
+def saturating():
+    """Context in which float overflow saturates at ±inf silently (NumPy would warn).
+
+    For the few places where a result beyond the float range is the intended answer, e.g.
+    -1e38 - 3e38 in float32 inside softmax, whose exponential is 0 either way.
+    """
+    return np.errstate(over="ignore")
+
+
 def ensure_array(a):
     """NumPy reductions return numpy scalars; tensors always hold arrays (0-d for scalars)."""
     if isinstance(a, np.generic):

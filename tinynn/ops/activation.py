@@ -70,8 +70,11 @@ class Tanh(Function):
 
 
 def _shifted(x, axis):
-    """x - max(x): every exponent <= 0 (the log-sum-exp trick)."""
-    return x - x.max(axis=axis, keepdims=True)
+    """x - max(x): every exponent <= 0 (the log-sum-exp trick). A difference beyond the
+    float range (-1e38 - 3e38 in float32) saturates to -inf, whose exponential is 0 anyway."""
+    top = x.max(axis=axis, keepdims=True)
+    with backend.saturating():
+        return x - top
 
 
 class Softmax(Function):

@@ -127,6 +127,11 @@ class Linear(Function):
                 f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
                 f"{weight.shape} expects {weight.shape[1]} (weight is (out_features, in_features))"
             )
+        if x.dtype != weight.dtype:  # as PyTorch: a float64 batch would silently train in float64
+            raise TypeError(
+                f"linear: input is {x.dtype} but the weight is {weight.dtype}; convert one of them, "
+                f"e.g. x.to(dtype='{weight.dtype}') (float32 data) or model.to(dtype='{x.dtype}')"
+            )
         self.x, self.weight = x, weight
         out = x @ weight.T
         if bias is not None:
