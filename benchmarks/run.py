@@ -315,8 +315,9 @@ def render(results):
         if "skipped" in c:
             lines += [f"{c['skipped']}.", ""]
         else:
+            arch = [b.get("architecture") for b in c["other_machine"]["blas"] if b.get("library") == "openblas"]
             lines += [f"The MLP section again in a subprocess with {c['label']} "
-                      f"(BLAS there: {c['other_machine']['blas'][0].get('architecture')}):", "",
+                      f"(OpenBLAS kernels there: {arch[0] if arch else 'unknown'}):", "",
                       "| model | NumPy ms (this run → other) | tinynn ms | PyTorch ms | tinynn / NumPy |",
                       "|---|---|---|---|---|"]
             for a, b in zip(c["this_run"], c["other"]):
