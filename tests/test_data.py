@@ -80,6 +80,24 @@ def test_dataset_subclass_is_collated_and_device_data_is_indexed_on_device(devic
     assert a.device == device and host(b).tolist() == [1, 2, 3, 4, 5, 6]
 
 
+def test_custom_dataset_of_device_tensors_keeps_their_device_by_default(device):
+    # device=None means "where the data is": a Dataset handing out tensors (or raw arrays) on
+    # a device gives batches on that device; plain numbers and NumPy arrays stay on the cpu
+    class OnDevice(Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            x = tn.tensor([float(i), 2.0 * i], device=device)
+            return x, backend.to_device(np.array(i), device), i
+
+    xb, yb, ib = next(iter(DataLoader(OnDevice(), batch_size=4)))
+    assert (xb.device, yb.device, ib.device) == (device, device, "cpu")
+    assert host(xb).tolist() == [[0, 0], [1, 2], [2, 4], [3, 6]] and host(yb).tolist() == [0, 1, 2, 3]
+    (xc, _, _), = DataLoader(OnDevice(), batch_size=4, device="cpu")  # an explicit device wins
+    assert xc.device == "cpu"
+
+
 def test_loader_and_dataset_errors_are_clear():
     with pytest.raises(ValueError, match="same first dimension"):
         TensorDataset(np.zeros((3, 2)), np.zeros(4))

@@ -106,12 +106,24 @@ class TensorDataset(Dataset):
         return tuple(out)
 
 
+def _where(item):
+    """Device of one sample field: a Tensor's or a device array's; "cpu" for anything else."""
+    a = item.data if isinstance(item, Tensor) else item
+    return backend.device_of(a) if backend.is_array(a) else "cpu"
+
+
+def _stack(items):
+    """Stack one field of every sample on the host, then move it to where the first item was
+    (the batch stays where the data is, as PyTorch's collate keeps a tensor's device)."""
+    return backend.to_device(np.stack([_host(i) for i in items]), _where(items[0]))
+
+
 def _collate(samples):
     """Stack a list of samples (tuples of arrays/numbers, or single arrays) into batch arrays."""
     first = samples[0]
     if isinstance(first, (tuple, list)):
-        return tuple(np.stack([_host(s[k]) for s in samples]) for k in range(len(first)))
-    return (np.stack([_host(s) for s in samples]),)
+        return tuple(_stack([s[k] for s in samples]) for k in range(len(first)))
+    return (_stack(samples),)
 
 
 class DataLoader:
@@ -123,7 +135,9 @@ class DataLoader:
         shuffle: a new random order every epoch, drawn from tinynn's generator, so
             ``tn.manual_seed`` makes the order (and the whole run) reproducible.
         drop_last: drop the last incomplete batch.
-        device: move every batch to this device ("cpu", "cuda", ...); default: where the data is.
+        device: move every batch to this device ("cpu", "cuda", ...); default: where the data is
+            (a TensorDataset's arrays, or the tensors a custom Dataset returns; numbers and
+            NumPy arrays give cpu batches).
 
     Iterating yields a tuple of Tensors per batch, e.g. ``for x, y in loader``.
 
