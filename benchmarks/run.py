@@ -29,6 +29,7 @@ ROOT = HERE.parent
 
 # target: (max tinynn / hand-NumPy ratio, must tinynn beat PyTorch?) -- from issue 7
 MLP_TARGETS = {"small": (2.0, True), "medium": (1.10, True), "large": (1.05, False)}
+NOISY_IQR = 0.5  # interquartile range above half the median: the machine was busy
 OVERHEAD_TARGET_US = 20.0  # (a*b+a).sum() fwd+bwd on one element
 MEMORY_TARGET_BYTES = 1 << 20  # growth over the run must stay below 1 MB
 
@@ -262,6 +263,12 @@ def render(results):
                          f"{torch_cells[0]} | {_ratio(r['tinynn/numpy'], bold=True)} | {torch_cells[1]} | "
                          f"{r['target']} | {'yes' if r['met'] else 'NO'} |")
         lines.append("")
+        noisy = [r["size"] for r in results["mlp"]
+                 if any((r[k]["p75"] - r[k]["p25"]) / r[k]["median"] > NOISY_IQR for k in ("numpy", "tinynn"))]
+        if noisy:
+            lines += [f"**Noisy run** ({', '.join(noisy)}: single steps spread by more than "
+                      f"±{NOISY_IQR * 50:.0f}%): another process was competing for the cores; the "
+                      "ratios above are unreliable, run again on a quiet machine.", ""]
     if "overhead" in results:
         lines += ["## Per-op overhead: `(a*b + a).sum()` forward + backward", "",
                   "| arrays | tinynn µs | PyTorch µs | tinynn / PyTorch | target | met |",
