@@ -239,6 +239,19 @@ def test_lstm_dropout_between_layers_only_in_training():
     assert not np.allclose(a.numpy(), c.numpy())
 
 
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_dropout_one_drops_everything_between_layers_as_torch(kind, torch, device):
+    # dropout=1.0 zeroes the first layer's output, so the second layer sees zeros; PyTorch
+    # (training mode, same weights) is the oracle; it used to raise ZeroDivisionError
+    ours = getattr(nn, kind)(2, 3, num_layers=2, dropout=1.0).double()
+    theirs = getattr(torch.nn, kind)(2, 3, num_layers=2, dropout=1.0).double()
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((4, 2, 2))
+    out, _ = ours.to(device)(tn.tensor(x, device=device))
+    expected, _ = theirs(torch.tensor(x))
+    np.testing.assert_allclose(host(out), expected.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_recurrent_bad_input_messages():
     with pytest.raises(ValueError, match=r"LSTM: expected input \(batch, seq_len, features\) with features=4"):
         nn.LSTM(4, 3, batch_first=True)(tn.zeros(2, 5, 3))

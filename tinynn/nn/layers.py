@@ -84,6 +84,24 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+def inverted_dropout(x, p):
+    """``x`` times a random mask: 0 with probability ``p``, else 1/(1-p) (used by ``Dropout``
+    and between the layers of ``RNN``/``LSTM``/``GRU``). ``p=1`` drops everything (zeros, no
+    1/0 scale), ``p=0`` returns ``x`` itself.
+
+    >>> import tinynn as tn
+    >>> inverted_dropout(tn.ones(3), 1.0).tolist(), inverted_dropout(tn.ones(3), 0.0).tolist()
+    ([0.0, 0.0, 0.0], [1.0, 1.0, 1.0])
+    """
+    if p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0  # as PyTorch: x * 0 (a nan or inf input stays nan), gradient zero
+    keep = backend.random_array("random", x.shape, "float64", "cpu") >= p
+    mask = (keep * (1.0 / (1.0 - p))).astype(x.dtype)
+    return x * Tensor._wrap(backend.to_device(mask, x.device))
+
+
 class Dropout(Module):
     """Inverted dropout: in training, zero each element with probability ``p`` and scale the
     survivors by 1/(1-p), so the expected activation is unchanged and evaluation needs no
@@ -109,13 +127,10 @@ class Dropout(Module):
         self.p = float(p)
 
     def forward(self, x):
-        if not self.training or self.p == 0.0:
+        """``x`` with dropped elements zeroed and survivors scaled (training); ``x`` in eval."""
+        if not self.training:
             return x
-        if self.p == 1.0:
-            return x * 0.0
-        keep = backend.random_array("random", x.shape, "float64", "cpu") >= self.p
-        mask = (keep * (1.0 / (1.0 - self.p))).astype(x.dtype)
-        return x * Tensor._wrap(backend.to_device(mask, x.device))
+        return inverted_dropout(x, self.p)
 
     def extra_repr(self):
         return f"p={self.p}"

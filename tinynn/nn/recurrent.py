@@ -22,6 +22,7 @@ import math
 
 from tinynn import backend
 from tinynn.nn import init
+from tinynn.nn.layers import inverted_dropout
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops import concatenate, embedding, linear, lstm, lstm_cell, sigmoid, stack, tanh
 from tinynn.tensor import Tensor
@@ -226,11 +227,6 @@ class _RecurrentBase(Module):
         names = ("weight_ih", "weight_hh") + (("bias_ih", "bias_hh") if self.bias else ())
         return tuple(getattr(self, f"{n}_{suffix}") for n in names)
 
-    def _dropout(self, x):
-        keep = backend.random_array("random", x.shape, "float64", "cpu") >= self.dropout
-        mask = (keep * (1.0 / (1.0 - self.dropout))).astype(x.dtype)
-        return x * Tensor._wrap(backend.to_device(mask, x.device))
-
     def _initial_state(self, x, hx, batch, unbatched):
         shape = (self.num_layers * self.directions, batch, self.hidden_size)
         states = hx if self.has_cell_state else (hx,)
@@ -266,7 +262,7 @@ class _RecurrentBase(Module):
                     store.append(value)
             x = outputs[0] if self.directions == 1 else concatenate(outputs, axis=2)
             if self.dropout and self.training and layer < self.num_layers - 1:
-                x = self._dropout(x)
+                x = inverted_dropout(x, self.dropout)
         finals = [stack(f, axis=0) for f in finals]
         if unbatched:
             x, finals = x.squeeze(1), [f.squeeze(1) for f in finals]
