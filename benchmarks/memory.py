@@ -1,9 +1,11 @@
 """Memory over many training steps of the medium MLP: does anything pile up?
 
 Two instruments. ``tracemalloc`` sees every Python object and every NumPy buffer (NumPy
-reports its allocations to it): *growth* is what is still allocated after N steps minus
-what was allocated after the warm-up, *peak* the most allocated at once during a step
-beyond that baseline (the arrays a step needs). The resident set size (RSS, from the OS)
+reports its allocations to it) made after it starts, so the weights and data (older) are
+not counted: *held* is what one step leaves allocated for the next (tinynn and PyTorch keep
+the gradients in ``.grad`` until ``zero_grad``; the hand-written step frees them), *peak* the
+most allocated at once during the steps, *growth* what is allocated after N more steps
+beyond *held*. The resident set size (RSS, from the OS)
 also covers allocators tracemalloc cannot see (PyTorch's), but moves in whole pages and
 with the C allocator's caching, so only large changes in it mean anything.
 """
@@ -51,7 +53,8 @@ def measure(step, steps, warmup=20, trace=True):
         gc.collect()
         current, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
+        out["traced_held"] = base
         out["traced_growth"] = current - base
         out["traced_growth_second_half"] = current - half
-        out["traced_peak_over_baseline"] = peak - base
+        out["traced_peak"] = peak
     return out
