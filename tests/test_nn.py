@@ -277,6 +277,20 @@ def test_activation_modules_match_functional():
     assert nn.Flatten(0, 1)(tn.zeros(2, 3, 4)).shape == (6, 4)
 
 
+@pytest.mark.parametrize("shape", [(3,), (), (2, 3, 4)], ids=str)
+@pytest.mark.parametrize("dims", [(1, -1), (0, -1), (2, 1), (0, 0), (-3, -1), (3, -1)], ids=str)
+def test_flatten_shapes_and_out_of_range_dims_as_torch(shape, dims, torch):
+    # PyTorch is the oracle for which dims are valid (a 0-d input counts as 1-d) and the result
+    # shape; Flatten() of a 1-d input used to return it unchanged instead of raising
+    try:
+        expected = tuple(torch.nn.Flatten(*dims)(torch.zeros(shape)).shape)
+    except (IndexError, RuntimeError) as e:
+        with pytest.raises(type(e), match=r"Flatten\(start_dim=.*input of shape"):
+            nn.Flatten(*dims)(tn.zeros(*shape))
+    else:
+        assert nn.Flatten(*dims)(tn.zeros(*shape)).shape == expected
+
+
 # ----------------------------------------------------------------------------- Dropout
 def test_dropout_statistics_and_eval(device):
     p = 0.3

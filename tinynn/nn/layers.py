@@ -72,9 +72,21 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        """``x`` reshaped with dims ``start_dim``..``end_dim`` merged."""
         shape = x.shape
-        start = self.start_dim % len(shape) if shape else 0
-        end = self.end_dim % len(shape) if shape else 0
+        ndim = max(len(shape), 1)  # a 0-d input counts as 1-d, as in PyTorch
+        where = (f"Flatten(start_dim={self.start_dim}, end_dim={self.end_dim}) on an input of "
+                 f"shape {tuple(shape)}")
+        for dim in (self.start_dim, self.end_dim):
+            if not -ndim <= dim < ndim:
+                raise IndexError(f"{where}: dim {dim} is out of range [{-ndim}, {ndim - 1}]; a batch of "
+                                 "vectors is (N, features); for a single sample use Flatten(0, -1) or "
+                                 "add the batch dim with x.unsqueeze(0)")
+        start, end = self.start_dim % ndim, self.end_dim % ndim
+        if start > end:
+            raise RuntimeError(f"{where}: start_dim comes after end_dim; pass start_dim <= end_dim")
+        if not shape:
+            return reshape(x, (1,))
         middle = 1
         for n in shape[start:end + 1]:
             middle *= n
