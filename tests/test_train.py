@@ -109,6 +109,33 @@ def test_regression_without_metrics_and_with_a_scheduler():
     assert history["loss"][-1] < 0.05  # noise variance 0.01: the fit is close to the truth
 
 
+def test_default_metrics_skip_accuracy_for_regression_and_keep_it_for_classification():
+    # a regression (MSELoss, or any loss with float targets) gets no accuracy by default: the
+    # "accuracy" of thresholded real-valued outputs against truncated targets means nothing
+    x, y = make_regression(40, 2, noise=0.1, seed=0)
+    model = nn.Linear(2, 1)
+    loader = DataLoader((x, y), batch_size=20)
+    history = tn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1), loader, epochs=2,
+                     val_loader=loader, progress=False)
+    assert set(history) == {"loss", "val_loss"}
+    assert set(tn.evaluate(model, nn.MSELoss(), loader)) == {"loss"}
+    custom = lambda out, target: ((out - target) ** 2).mean()  # noqa: E731 - an unknown loss
+    assert set(tn.evaluate(model, custom, loader)) == {"loss"}  # float targets: regression
+    assert set(tn.evaluate(model, None, loader)) == set()
+    # classification keeps accuracy: class indices, and float 0/1 targets of the BCE losses
+    xc, yc = make_xor(40, noise=0.1, seed=0)
+    assert set(tn.evaluate(nn.Linear(2, 2), nn.CrossEntropyLoss(), DataLoader((xc, yc), batch_size=20))) == {
+        "loss", "accuracy"}
+    yf = yc.astype("float32").reshape(-1, 1)
+    binary = DataLoader((xc, yf), batch_size=20)
+    assert set(tn.evaluate(nn.Linear(2, 1), nn.BCEWithLogitsLoss(), binary)) == {"loss", "accuracy"}
+    wrapped = lambda out, target: nn.CrossEntropyLoss()(out, target)  # noqa: E731
+    assert set(tn.evaluate(nn.Linear(2, 2), wrapped, DataLoader((xc, yc), batch_size=20))) == {
+        "loss", "accuracy"}  # an unknown loss with integer targets: classification
+    # asking for accuracy explicitly still gets it
+    assert "accuracy" in tn.evaluate(model, nn.MSELoss(), loader, metrics=("accuracy",))
+
+
 def test_custom_and_named_metrics():
     x, y = make_xor(80, noise=0.1, seed=0)
     model = _mlp(2, 8, 2)

@@ -76,6 +76,10 @@ _NAMED = {
 }
 
 
+def _is_auto(metrics):
+    return isinstance(metrics, str) and metrics == "auto"
+
+
 def _resolve_metrics(metrics):
     """[(name, fn(y_true, y_pred) -> float)] from names, callables or (name, fn) pairs."""
     if metrics is None:
@@ -97,6 +101,25 @@ def _resolve_metrics(metrics):
         else:
             raise TypeError(f"metrics: expected names or functions, got {m!r}")
     return resolved
+
+
+# the default metrics="auto": accuracy for classification, nothing for regression
+_REGRESSION_LOSSES = {"MSELoss", "mse_loss", "L1Loss", "l1_loss", "SmoothL1Loss", "smooth_l1_loss",
+                      "HuberLoss", "huber_loss"}
+_CLASSIFICATION_LOSSES = {"CrossEntropyLoss", "cross_entropy", "NLLLoss", "nll_loss", "BCELoss",
+                          "binary_cross_entropy", "BCEWithLogitsLoss", "binary_cross_entropy_with_logits"}
+
+
+def _auto_metrics(loss_fn, y):
+    """What ``metrics="auto"`` means for this loss and a batch of targets ``y``: accuracy for a
+    classification loss, none for a regression loss; for any other loss (a lambda, None), none
+    when the targets are floating point (real values: accuracy would be meaningless)."""
+    name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
+    if name in _REGRESSION_LOSSES:
+        return []
+    if name in _CLASSIFICATION_LOSSES:  # BCE's float 0/1 targets are still classes
+        return _resolve_metrics(("accuracy",))
+    return [] if backend.is_floating(y.dtype) else _resolve_metrics(("accuracy",))
 
 
 def _is_probability_loss(loss_fn):
@@ -197,7 +220,7 @@ def _fmt(values):
 
 
 # --------------------------------------------------------------------------- the API
-def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metrics=("accuracy",),
+def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metrics="auto",
         progress=True, device=None, scheduler=None, threshold=None):
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return a History.
 
@@ -208,9 +231,13 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
         train_loader: a DataLoader of ``(x, y)`` batches (``shuffle=True`` for SGD).
         val_loader: evaluated after every epoch into ``val_loss`` and ``val_<metric>``.
         metrics: names ("accuracy", "precision", "recall", "f1": the last three macro
-            averages), functions ``f(y_true, y_pred) -> float`` or ``(name, f)`` pairs; empty
-            for regression. Predictions are the argmax of (N, C) outputs, or ``output >
-            threshold`` for one output per sample (0 for logits; 0.5 after ``nn.BCELoss``).
+            averages), functions ``f(y_true, y_pred) -> float`` or ``(name, f)`` pairs, or
+            ``()`` for none. The default ``"auto"`` is accuracy for classification and nothing
+            for regression: no accuracy with ``MSELoss`` (or L1/Huber losses), nor with any
+            other loss whose targets are floating point, except the BCE losses (float 0/1
+            targets) and CrossEntropyLoss. Predictions are the argmax of (N, C) outputs, or
+            ``output > threshold`` for one output per sample (0 for logits; 0.5 after
+            ``nn.BCELoss``).
         progress: a tqdm bar per epoch on stderr with the running loss; False prints nothing.
         device: train there (the model is moved, every batch is moved); default: the model's.
         scheduler: a learning-rate schedule stepped once per epoch (its lr goes in ``"lr"``).
@@ -226,7 +253,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
     if val_loader is not None:
         _check_loader(val_loader, where, "val_loader")
         _check_reusable(val_loader, where, "val_loader", epochs)
-    resolved = _resolve_metrics(metrics)
+    resolved = None if _is_auto(metrics) else _resolve_metrics(metrics)  # auto: at the first batch
     if device is not None:
         model.to(backend.check_device(device))
     device = _model_device(model)
@@ -241,6 +268,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
             for batch in train_loader:
                 x, y = _split_batch(batch, device, where)
                 optimizer.zero_grad()
+                if resolved is None:
+                    resolved = _auto_metrics(loss_fn, y)
                 out = model(x)
                 loss = loss_fn(out, y)
                 loss.backward()
@@ -260,7 +289,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
             epoch_values = {"loss": loss_sum / seen}
             epoch_values.update(_score(resolved, true_parts, pred_parts))
             if val_loader is not None and not diverged:
-                val = evaluate(model, loss_fn, val_loader, metrics=metrics, device=device,
+                val = evaluate(model, loss_fn, val_loader, metrics=resolved, device=device,
                                threshold=threshold)
                 epoch_values.update({"val_" + k: v for k, v in val.items()})
             if scheduler is not None:
@@ -279,11 +308,12 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
     return history
 
 
-def evaluate(model, loss_fn, loader, metrics=("accuracy",), device=None, threshold=None):
+def evaluate(model, loss_fn, loader, metrics="auto", device=None, threshold=None):
     """Mean loss and metrics of ``model`` over ``loader`` in eval mode, without building a graph.
 
     Returns a dict such as ``{"loss": 0.21, "accuracy": 0.95}`` (``loss_fn=None`` skips the
-    loss). The model's train/eval mode is restored afterwards.
+    loss). ``metrics`` as in ``fit``: the default ``"auto"`` gives accuracy for classification
+    and no metric for regression. The model's train/eval mode is restored afterwards.
 
     >>> import tinynn as tn
     >>> from tinynn import nn
@@ -292,7 +322,7 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",), device=None, thresho
     ['accuracy', 'loss']
     """
     _check_loader(loader, "evaluate", "loader")
-    resolved = _resolve_metrics(metrics)
+    resolved = None if _is_auto(metrics) else _resolve_metrics(metrics)
     device = backend.check_device(device) if device is not None else _model_device(model)
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
@@ -302,6 +332,8 @@ def evaluate(model, loss_fn, loader, metrics=("accuracy",), device=None, thresho
         with no_grad():
             for batch in loader:
                 x, y = _split_batch(batch, device, "evaluate")
+                if resolved is None:
+                    resolved = _auto_metrics(loss_fn, y)
                 out = model(x)
                 if loss_fn is not None:
                     loss_sum += loss_fn(out, y).item() * len(x)
