@@ -73,9 +73,11 @@ class Conv2d(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        """The convolution of ``x`` (N, C_in, H, W) -> (N, C_out, H', W')."""
         return conv2d(x, self.weight, self.bias, self.stride, self.padding)
 
     def extra_repr(self):
+        """Channels, kernel, stride, padding and bias for the repr."""
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
 
@@ -101,6 +103,7 @@ class MaxPool2d(_Pool2d):
     """
 
     def forward(self, x):
+        """The window maxima of ``x`` (N, C, H, W)."""
         return max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
 
@@ -114,4 +117,5 @@ class AvgPool2d(_Pool2d):
     """
 
     def forward(self, x):
+        """The window means of ``x`` (N, C, H, W)."""
         return avg_pool2d(x, self.kernel_size, self.stride, self.padding)

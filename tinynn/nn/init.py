@@ -78,39 +78,81 @@ def _fan(tensor, mode):
 
 
 def zeros_(tensor):
-    """Fill with 0 (the documents' zero initialisation: fine for biases, not for weights)."""
+    """Fill with 0 (the documents' zero initialisation: fine for biases, not for weights).
+
+    >>> import tinynn as tn
+    >>> zeros_(tn.ones(3)).tolist()
+    [0.0, 0.0, 0.0]
+    """
     return _fill(tensor, backend.numpy.zeros(tensor.shape))
 
 
 def ones_(tensor):
-    """Fill with 1."""
+    """Fill with 1.
+
+    >>> import tinynn as tn
+    >>> ones_(tn.zeros(2)).tolist()
+    [1.0, 1.0]
+    """
     return _fill(tensor, backend.numpy.ones(tensor.shape))
 
 
 def constant_(tensor, val):
-    """Fill with ``val``.  >>> constant_(tn.zeros(2), 0.5)  # tensor([0.5, 0.5])"""
+    """Fill with ``val``.
+
+    >>> import tinynn as tn
+    >>> constant_(tn.zeros(2), 0.5).tolist()
+    [0.5, 0.5]
+    """
     return _fill(tensor, backend.numpy.full(tensor.shape, float(val)))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
-    """Gaussian samples N(mean, std²) (the documents' Gaussian initialisation)."""
+    """Gaussian samples N(mean, std²) (the documents' Gaussian initialisation).
+
+    >>> import tinynn as tn
+    >>> tn.manual_seed(0)
+    >>> w = normal_(tn.zeros(100, 100), mean=1.0, std=0.1)
+    >>> round(float(w.numpy().mean()), 1), round(float(w.numpy().std()), 1)
+    (1.0, 0.1)
+    """
     return _draw("normal", tensor, loc=mean, scale=std)
 
 
 def uniform_(tensor, a=0.0, b=1.0):
-    """Uniform samples in [a, b) (the documents' uniform initialisation)."""
+    """Uniform samples in [a, b) (the documents' uniform initialisation).
+
+    >>> import tinynn as tn
+    >>> tn.manual_seed(0)
+    >>> w = uniform_(tn.zeros(1000), -0.5, 0.5).numpy()
+    >>> bool(w.min() >= -0.5 and w.max() < 0.5)
+    True
+    """
     return _draw("uniform", tensor, low=a, high=b)
 
 
 def xavier_uniform_(tensor, gain=1.0):
-    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out))."""
+    """Glorot uniform: U(-a, a), a = gain * sqrt(6 / (fan_in + fan_out)).
+
+    >>> import tinynn as tn
+    >>> tn.manual_seed(0)
+    >>> w = xavier_uniform_(tn.zeros(30, 20)).numpy()       # a = sqrt(6 / 50) ≈ 0.346
+    >>> bool(abs(w).max() <= (6 / 50) ** 0.5)
+    True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -bound, bound)
 
 
 def xavier_normal_(tensor, gain=1.0):
-    """Glorot normal: N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out))."""
+    """Glorot normal: N(0, std²), std = gain * sqrt(2 / (fan_in + fan_out)).
+
+    >>> import tinynn as tn
+    >>> tn.manual_seed(0)
+    >>> round(float(xavier_normal_(tn.zeros(100, 100)).numpy().std()), 2)   # sqrt(2 / 200)
+    0.1
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
 
@@ -119,6 +161,12 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """He uniform: U(-b, b), b = gain * sqrt(3 / fan), gain = calculate_gain(nonlinearity, a).
 
     ``a=sqrt(5)`` (what ``nn.Linear`` uses, as PyTorch) gives b = 1 / sqrt(fan_in).
+
+    >>> import tinynn as tn
+    >>> tn.manual_seed(0)
+    >>> w = kaiming_uniform_(tn.zeros(50, 24), nonlinearity="relu").numpy()   # b = sqrt(6 / 24)
+    >>> bool(abs(w).max() <= 0.5)
+    True
     """
     gain = calculate_gain(nonlinearity, a)
     bound = math.sqrt(3.0) * gain / math.sqrt(_fan(tensor, mode))
@@ -126,7 +174,14 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
-    """He normal: N(0, std²), std = gain / sqrt(fan)."""
+    """He normal: N(0, std²), std = gain / sqrt(fan).
+
+    >>> import tinynn as tn
+    >>> tn.manual_seed(0)
+    >>> w = kaiming_normal_(tn.zeros(100, 200), nonlinearity="relu")   # std = sqrt(2 / 200)
+    >>> round(float(w.numpy().std()), 2)
+    0.1
+    """
     gain = calculate_gain(nonlinearity, a)
     return normal_(tensor, 0.0, gain / math.sqrt(_fan(tensor, mode)))
 

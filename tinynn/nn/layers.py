@@ -50,11 +50,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, x):
+        """``x @ weight.T + bias`` for ``x`` of shape (..., in_features)."""
         if self.bias is None:
             return linear(x, self.weight)
         return linear(x, self.weight, self.bias)
 
     def extra_repr(self):
+        """Sizes and bias for the repr."""
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
 
@@ -93,6 +95,7 @@ class Flatten(Module):
         return reshape(x, shape[:start] + (middle,) + shape[end + 1:])
 
     def extra_repr(self):
+        """The dims for the repr."""
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
@@ -145,4 +148,5 @@ class Dropout(Module):
         return inverted_dropout(x, self.p)
 
     def extra_repr(self):
+        """``p=...`` for the repr."""
         return f"p={self.p}"

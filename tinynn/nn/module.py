@@ -135,6 +135,7 @@ class Module:
 
     # -- forward ----------------------------------------------------------------------------
     def forward(self, *args, **kwargs):
+        """The computation; every subclass defines it (``module(x)`` calls it)."""
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args, **kwargs):
@@ -154,6 +155,12 @@ class Module:
             yield m
 
     def named_children(self):
+        """(name, module) for each direct sub-module, in registration order.
+
+        >>> from tinynn import nn
+        >>> [name for name, _ in nn.Sequential(nn.Linear(2, 2), nn.ReLU()).named_children()]
+        ['0', '1']
+        """
         for name, child in self._modules.items():
             if child is not None:
                 yield name, child
@@ -185,12 +192,22 @@ class Module:
             yield p
 
     def named_buffers(self, prefix=""):
+        """(dotted name, Tensor) for every registered buffer (running statistics and the like).
+
+        >>> import tinynn as tn
+        >>> from tinynn import nn
+        >>> m = nn.Module()
+        >>> m.register_buffer("count", tn.zeros(1))
+        >>> [name for name, _ in m.named_buffers()]
+        ['count']
+        """
         for module_prefix, module in self.named_modules(prefix):
             for name, b in module._buffers.items():
                 if b is not None:
                     yield (f"{module_prefix}.{name}" if module_prefix else name), b
 
     def buffers(self):
+        """Every registered buffer Tensor (see ``named_buffers``)."""
         for _, b in self.named_buffers():
             yield b
 
@@ -252,15 +269,24 @@ class Module:
         return self
 
     def cpu(self):
+        """Move every parameter and buffer to the CPU; ``to("cpu")``. Returns self."""
         return self.to("cpu")
 
     def cuda(self):
+        """Move every parameter and buffer to the GPU (needs CuPy); ``to("cuda")``. Returns self."""
         return self.to("cuda")
 
     def float(self):
+        """Cast floating parameters and buffers to float32; returns self."""
         return self.to(dtype="float32")
 
     def double(self):
+        """Cast floating parameters and buffers to float64 (for gradient checks); returns self.
+
+        >>> from tinynn import nn
+        >>> nn.Linear(2, 2).double().weight.dtype
+        dtype('float64')
+        """
         return self.to(dtype="float64")
 
     # -- state dict ---------------------------------------------------------------------------
@@ -379,6 +405,7 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x):
+        """``x`` passed through every child in order."""
         for m in self._modules.values():
             x = m(x)
         return x
@@ -416,10 +443,17 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, module):
+        """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Append every module of ``modules``; returns self.
+
+        >>> from tinynn import nn
+        >>> len(nn.ModuleList([nn.ReLU()]).extend([nn.Tanh(), nn.Sigmoid()]))
+        3
+        """
         for m in modules:
             self.append(m)
         return self

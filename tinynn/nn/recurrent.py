@@ -57,14 +57,18 @@ class Embedding(Module):
             self.to(device)
 
     def reset_parameters(self):
+        """Redraw ``weight`` from N(0, 1) (PyTorch's init); the padding row back to zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
     def forward(self, indices):
+        """Rows of ``weight`` for integer ``indices`` of any shape; the result has shape
+        ``indices.shape + (embedding_dim,)``."""
         return embedding(indices, self.weight, self.padding_idx)
 
     def extra_repr(self):
+        """Table size (and padding_idx) for the repr."""
         pad = "" if self.padding_idx is None else f", padding_idx={self.padding_idx}"
         return f"{self.num_embeddings}, {self.embedding_dim}{pad}"
 
@@ -143,6 +147,7 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, x, hx=None):
+        """The next hidden state for input ``x`` (B, I) or (I,) and state ``hx`` (default zeros)."""
         self._check(x)
         if x.ndim == 1:
             return self.forward(x.unsqueeze(0), None if hx is None else hx.unsqueeze(0)).squeeze(0)
@@ -163,6 +168,7 @@ class LSTMCell(_CellBase):
     gates = 4
 
     def forward(self, x, hx=None):
+        """The next ``(h, c)`` for input ``x`` (B, I) or (I,) and state ``hx=(h, c)`` (default zeros)."""
         self._check(x)
         if x.ndim == 1:
             hx = None if hx is None else (hx[0].unsqueeze(0), hx[1].unsqueeze(0))
@@ -185,6 +191,7 @@ class GRUCell(_CellBase):
     gates = 3
 
     def forward(self, x, hx=None):
+        """The next hidden state for input ``x`` (B, I) or (I,) and state ``hx`` (default zeros)."""
         self._check(x)
         if x.ndim == 1:
             return self.forward(x.unsqueeze(0), None if hx is None else hx.unsqueeze(0)).squeeze(0)

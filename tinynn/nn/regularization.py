@@ -23,7 +23,13 @@ def _params(params):
 
 def l1_penalty(params):
     """Σ |w| over every element of every parameter (a Tensor in the graph). Pushes weights
-    to exactly zero (sparse models)."""
+    to exactly zero (sparse models).
+
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> l1_penalty([nn.Parameter(tn.tensor([1.0, -2.0])), nn.Parameter(tn.tensor([-3.0]))]).item()
+    6.0
+    """
     params = _params(params)
     total = params[0].abs().sum()
     for p in params[1:]:
@@ -33,7 +39,15 @@ def l1_penalty(params):
 
 def l2_penalty(params):
     """Σ w² over every element of every parameter (a Tensor in the graph): the squared
-    norm, without the ½ some texts put in front. Shrinks all weights towards zero."""
+    norm, without the ½ some texts put in front. Shrinks all weights towards zero.
+
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> model = nn.Linear(2, 1)
+    >>> _ = model.weight.data.fill(1.0), model.bias.data.fill(2.0)
+    >>> l2_penalty(model).item()                                   # 1 + 1 + 4
+    6.0
+    """
     params = _params(params)
     total = (params[0] * params[0]).sum()
     for p in params[1:]:
