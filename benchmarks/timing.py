@@ -61,4 +61,5 @@ def paired_ratio(a, b):
 
 def summarize(samples):
     q = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
-    return {"median": statistics.median(samples), "p25": q[0], "p75": q[2], "n": len(samples)}
+    p10 = statistics.quantiles(samples, n=10)[0] if len(samples) > 1 else samples[0]
+    return {"median": statistics.median(samples), "p25": q[0], "p75": q[2], "p10": p10, "n": len(samples)}
