@@ -51,7 +51,13 @@ class no_grad:
 
 
 def is_grad_enabled() -> bool:
-    """False inside ``no_grad``."""
+    """False inside ``no_grad``.
+
+    >>> import tinynn as tn
+    >>> with tn.no_grad():
+    ...     tn.is_grad_enabled()
+    False
+    """
     return _grad_enabled
 
 
@@ -140,6 +146,7 @@ class Tensor:
     # -- attributes -------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        """Whether backward() computes a gradient for this tensor (floating dtypes only)."""
         return self._requires_grad
 
     @requires_grad.setter
@@ -158,14 +165,17 @@ class Tensor:
 
     @property
     def shape(self):
+        """The shape as a tuple, e.g. (batch, features)."""
         return self.data.shape
 
     @property
     def dtype(self):
+        """The numpy dtype of the data (float32 by default)."""
         return self.data.dtype
 
     @property
     def ndim(self) -> int:
+        """Number of axes."""
         return self.data.ndim
 
     @property
@@ -174,14 +184,17 @@ class Tensor:
         return self.data.size
 
     def numel(self) -> int:
+        """Number of elements (PyTorch's name for ``size``)."""
         return self.data.size
 
     @property
     def device(self) -> str:
+        """Where the data lives: "cpu", "cuda" or "strict" (the test device)."""
         return backend.device_of(self.data)
 
     @property
     def is_leaf(self) -> bool:
+        """True for tensors made by the user (not by an op); backward fills their ``.grad``."""
         return self.creator is None
 
     def __len__(self):
@@ -226,6 +239,7 @@ class Tensor:
         return self.data.item()
 
     def tolist(self):
+        """The values as (nested) Python lists, copied to the host."""
         return backend.to_host(self.data).tolist()
 
     def detach(self) -> Tensor:
@@ -242,15 +256,19 @@ class Tensor:
         return to_copy(self, device=device, dtype=dtype)
 
     def float(self) -> Tensor:
+        """A float32 copy (in the graph), or self when already float32."""
         return self.to(dtype="float32")
 
     def double(self) -> Tensor:
+        """A float64 copy (in the graph), or self when already float64."""
         return self.to(dtype="float64")
 
     def cpu(self) -> Tensor:
+        """``to("cpu")``."""
         return self.to("cpu")
 
     def cuda(self) -> Tensor:
+        """``to("cuda")`` (needs CuPy and a GPU)."""
         return self.to("cuda")
 
     # -- backward ------------------------------------------------------------------------
@@ -453,9 +471,12 @@ class Function:
         return out
 
     def forward(self, *arrays):
+        """Compute the output from raw input arrays; save on ``self`` what backward needs."""
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
 
     def backward(self, grad):
+        """Gradient(s) of the inputs from ``grad``, the output's gradient: one per input
+        (a tuple for several, None where an input needs none). Never modify ``grad`` in place."""
         raise NotImplementedError(f"{type(self).__name__} must define backward(self, grad)")
 
     def release(self):

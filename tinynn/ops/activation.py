@@ -122,12 +122,20 @@ def sigmoid(x):
 
 
 def relu(x):
-    """max(0, x)  [E2]."""
+    """max(0, x)  [E2].
+
+    >>> relu(tn.tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
     return ReLU()(x)
 
 
 def tanh(x):
-    """Hyperbolic tangent  [E3]."""
+    """Hyperbolic tangent  [E3], finite for any input.
+
+    >>> tanh(tn.tensor([-1e4, 0.0, 1e4])).tolist()
+    [-1.0, 0.0, 1.0]
+    """
     return Tanh()(x)
 
 
@@ -142,5 +150,9 @@ def softmax(x, axis=-1, dim=None):
 
 
 def log_softmax(x, axis=-1, dim=None):
-    """log(softmax(x)) computed without forming softmax (finite for any input)."""
+    """log(softmax(x)) computed without forming softmax (finite for any input).
+
+    >>> log_softmax(tn.tensor([[0.0, 1e4]])).tolist()
+    [[-10000.0, 0.0]]
+    """
     return LogSoftmax(axis if dim is None else dim)(x)

@@ -151,32 +151,56 @@ class Linear(Function):
 
 
 def add(a, b):
-    """a + b with broadcasting.  >>> add(tn.ones(2), 1.0)  # tensor([2., 2.])"""
+    """a + b with broadcasting.
+
+    >>> add(tn.ones(2), 1.0).tolist()
+    [2.0, 2.0]
+    """
     return Add()(a, b)
 
 
 def sub(a, b):
-    """a - b with broadcasting."""
+    """a - b with broadcasting.
+
+    >>> sub(tn.ones((2, 1)), tn.tensor([1.0, 2.0])).tolist()
+    [[0.0, -1.0], [0.0, -1.0]]
+    """
     return Sub()(a, b)
 
 
 def mul(a, b):
-    """a * b elementwise, with broadcasting."""
+    """a * b elementwise, with broadcasting.
+
+    >>> mul(tn.tensor([1.0, 2.0]), 3).tolist()
+    [3.0, 6.0]
+    """
     return Mul()(a, b)
 
 
 def div(a, b):
-    """a / b elementwise, with broadcasting."""
+    """a / b elementwise, with broadcasting.
+
+    >>> div(tn.tensor([1.0, 2.0]), 4).tolist()
+    [0.25, 0.5]
+    """
     return Div()(a, b)
 
 
 def pow(a, b):  # noqa: A001 - mirrors torch.pow
-    """a ** b elementwise; b may be a Python number or a Tensor."""
+    """a ** b elementwise; b may be a Python number or a Tensor.
+
+    >>> pow(tn.tensor([2.0, 3.0]), 2).tolist()
+    [4.0, 9.0]
+    """
     return Pow()(a, b)
 
 
 def neg(a):
-    """-a."""
+    """-a.
+
+    >>> neg(tn.tensor([1.0, -2.0])).tolist()
+    [-1.0, 2.0]
+    """
     return Neg()(a)
 
 

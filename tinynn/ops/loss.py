@@ -240,7 +240,13 @@ def cross_entropy(logits, target, reduction="mean"):
 
 
 def nll_loss(log_probs, target, reduction="mean"):
-    """Negative log-likelihood of (N, C) log-probabilities at class indices (N,)."""
+    """Negative log-likelihood of (N, C) log-probabilities at class indices (N,).
+
+    >>> import tinynn.functional as F
+    >>> z = tn.tensor([[2.0, 0.0, -1.0]])
+    >>> bool(abs(nll_loss(F.log_softmax(z), tn.tensor([0])).item() - F.cross_entropy(z, tn.tensor([0])).item()) < 1e-6)
+    True
+    """
     _check_reduction("nll_loss", reduction)
     target = _as_target("nll_loss", target, log_probs)
     _check_class_indices("nll_loss", target, *log_probs.shape)
@@ -248,11 +254,21 @@ def nll_loss(log_probs, target, reduction="mean"):
 
 
 def binary_cross_entropy(prob, target, reduction="mean"):
-    """BCE on probabilities in [0, 1]  [E11]; logs clamped at -100 as in PyTorch."""
+    """BCE on probabilities in [0, 1]  [E11]; logs clamped at -100 as in PyTorch.
+
+    >>> binary_cross_entropy(tn.tensor([0.0, 1.0]), tn.tensor([1.0, 1.0]), reduction="none").tolist()
+    [100.0, 0.0]
+    """
     return _paired_loss("binary_cross_entropy", BinaryCrossEntropy, prob, target, reduction)
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
-    """BCE of sigmoid(logits), computed stably from the logits; gradient σ(z) - y."""
+    """BCE of sigmoid(logits), computed stably from the logits; gradient σ(z) - y  [E11].
+
+    >>> z = tn.tensor([0.0, 1e4], requires_grad=True)
+    >>> binary_cross_entropy_with_logits(z, tn.tensor([1.0, 1.0]), reduction="sum").backward()
+    >>> z.grad.tolist()  # σ(z) - y
+    [-0.5, 0.0]
+    """
     return _paired_loss("binary_cross_entropy_with_logits", BinaryCrossEntropyWithLogits, logits, target,
                         reduction)

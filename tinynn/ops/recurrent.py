@@ -99,9 +99,11 @@ def _check_lstm(op, x, h, c, w_ih, w_hh, biases):
         problems.append(f"weight_ih {tuple(w_ih.shape)} must be (4*hidden, input) and weight_hh "
                         f"{tuple(w_hh.shape)} (4*hidden, hidden)")
     elif x.shape[-1] != w_ih.shape[1]:
-        problems.append(f"input has {x.shape[-1]} features (shape {tuple(x.shape)}) but weight_ih expects {w_ih.shape[1]}")
+        problems.append(f"input has {x.shape[-1]} features (shape {tuple(x.shape)}) "
+                        f"but weight_ih expects {w_ih.shape[1]}")
     if h.shape != c.shape or h.shape != x.shape[-2:-1] + (hidden,):
-        problems.append(f"h {tuple(h.shape)} and c {tuple(c.shape)} must both be (batch={x.shape[-2]}, hidden={hidden})")
+        problems.append(f"h {tuple(h.shape)} and c {tuple(c.shape)} must both be "
+                        f"(batch={x.shape[-2]}, hidden={hidden})")
     if any(b.shape != (4 * hidden,) for b in biases):
         problems.append(f"biases {[tuple(b.shape) for b in biases]} must be (4*hidden,) = ({4 * hidden},)")
     if problems:

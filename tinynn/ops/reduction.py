@@ -88,15 +88,27 @@ def sum(x, axis=None, keepdims=False, dim=None):  # noqa: A001 - mirrors torch.s
 
 
 def mean(x, axis=None, keepdims=False, dim=None):
-    """Mean over all elements, or over ``axis``."""
+    """Mean over all elements, or over ``axis``.
+
+    >>> mean(tn.tensor([[1.0, 2.0], [3.0, 6.0]]), axis=1).tolist()
+    [1.5, 4.5]
+    """
     return Mean(axis if dim is None else dim, keepdims)(x)
 
 
 def max(x, axis=None, keepdims=False, dim=None):  # noqa: A001 - mirrors torch.amax
-    """Largest element, or largest along ``axis`` (values only, like ``torch.amax``)."""
+    """Largest element, or largest along ``axis`` (values only, like ``torch.amax``).
+
+    >>> max(tn.tensor([[1.0, 5.0], [3.0, 2.0]]), axis=0).tolist()
+    [3.0, 5.0]
+    """
     return Max(axis if dim is None else dim, keepdims)(x)
 
 
 def min(x, axis=None, keepdims=False, dim=None):  # noqa: A001
-    """Smallest element, or smallest along ``axis``."""
+    """Smallest element, or smallest along ``axis``.
+
+    >>> min(tn.tensor([4.0, -1.0, 2.0])).item()
+    -1.0
+    """
     return Min(axis if dim is None else dim, keepdims)(x)

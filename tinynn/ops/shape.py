@@ -103,7 +103,8 @@ class Concatenate(Function):
         try:
             return backend.xp_of(arrays[0]).concatenate(arrays, axis=self.axis)
         except ValueError:
-            raise ValueError(f"concatenate: shapes {[a.shape for a in arrays]} differ outside axis {self.axis}") from None
+            shapes = [a.shape for a in arrays]
+            raise ValueError(f"concatenate: shapes {shapes} differ outside axis {self.axis}") from None
 
     def backward(self, grad):
         pieces, start = [], 0
@@ -157,26 +158,42 @@ def reshape(x, *shape):
 
 
 def transpose(x, *axes):
-    """Reverse the axes (``x.T``) or permute them: ``transpose(x, 0, 2, 1)``."""
+    """Reverse the axes (``x.T``) or permute them: ``transpose(x, 0, 2, 1)``.
+
+    >>> transpose(tn.ones((2, 3, 4)), 0, 2, 1).shape
+    (2, 4, 3)
+    """
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
     return Transpose(axes or None)(x)
 
 
 def swapaxes(x, a, b):
-    """Exchange two axes."""
+    """Exchange two axes.
+
+    >>> swapaxes(tn.ones((2, 3, 4)), 0, 2).shape
+    (4, 3, 2)
+    """
     axes = list(range(x.ndim))
     axes[a], axes[b] = axes[b], axes[a]
     return Transpose(tuple(axes))(x)
 
 
 def flatten(x, start_dim=1):
-    """Collapse the axes from ``start_dim`` on into one (batch axis kept by default, as nn.Flatten)."""
+    """Collapse the axes from ``start_dim`` on into one (batch axis kept by default, as nn.Flatten).
+
+    >>> flatten(tn.ones((8, 3, 4, 4))).shape
+    (8, 48)
+    """
     return Reshape(tuple(x.shape[:start_dim]) + (-1,))(x)
 
 
 def squeeze(x, axis=None):
-    """Remove axes of length 1 (all of them, or just ``axis``)."""
+    """Remove axes of length 1 (all of them, or just ``axis``).
+
+    >>> squeeze(tn.ones((1, 3, 1))).shape, squeeze(tn.ones((1, 3, 1)), 0).shape
+    ((3,), (3, 1))
+    """
     shape = x.shape
     if axis is None:
         new = tuple(n for n in shape if n != 1)
@@ -189,33 +206,58 @@ def squeeze(x, axis=None):
 
 
 def unsqueeze(x, axis):
-    """Insert an axis of length 1 at ``axis``."""
+    """Insert an axis of length 1 at ``axis``.
+
+    >>> unsqueeze(tn.ones(3), 0).shape
+    (1, 3)
+    """
     axis = axis % (x.ndim + 1)
     return Reshape(x.shape[:axis] + (1,) + x.shape[axis:])(x)
 
 
 def broadcast_to(x, shape):
-    """Broadcast ``x`` to ``shape`` (the gradient is summed back)."""
+    """Broadcast ``x`` to ``shape`` (the gradient is summed back).
+
+    >>> broadcast_to(tn.tensor([1.0, 2.0]), (3, 2)).shape
+    (3, 2)
+    """
     return BroadcastTo(shape)(x)
 
 
 def getitem(x, index):
-    """``x[index]`` for ints, slices, None, Ellipsis, integer/boolean arrays or Tensors."""
+    """``x[index]`` for ints, slices, None, Ellipsis, integer/boolean arrays or Tensors.
+
+    >>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> getitem(x, [0, 0, 2]).sum().backward(); x.grad.tolist()  # element 0 picked twice
+    [2.0, 0.0, 1.0]
+    """
     return GetItem(index)(x)
 
 
 def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis (``torch.cat``)."""
+    """Join tensors along an existing axis (``torch.cat``).
+
+    >>> concatenate([tn.ones((2, 3)), tn.zeros((1, 3))]).shape
+    (3, 3)
+    """
     return Concatenate(axis)(*tensors)
 
 
 def stack(tensors, axis=0):
-    """Join same-shaped tensors along a new axis."""
+    """Join same-shaped tensors along a new axis.
+
+    >>> stack([tn.ones(3), tn.zeros(3)], axis=1).shape
+    (3, 2)
+    """
     return Stack(axis)(*tensors)
 
 
 def to_copy(x, device=None, dtype=None):
-    """``x.to(device, dtype)``; returns ``x`` itself when nothing changes."""
+    """``x.to(device, dtype)``; returns ``x`` itself when nothing changes.
+
+    >>> to_copy(tn.ones(2), dtype="float64").dtype
+    dtype('float64')
+    """
     device = backend.check_device(device) if device is not None else x.device
     dtype = backend.as_dtype(dtype)
     if device == x.device and (dtype is None or dtype == x.dtype):
