@@ -27,6 +27,13 @@ class Optimizer:
 
     ``params`` is an iterable of Parameters, or of dicts ``{"params": [...], "lr": ...}``
     to give groups their own hyperparameters (the others come from ``defaults``).
+
+    >>> from tinynn import nn
+    >>> model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    >>> opt = SGD([{"params": model[0].parameters()},
+    ...            {"params": model[1].parameters(), "lr": 0.01}], lr=0.1)
+    >>> [group["lr"] for group in opt.param_groups]
+    [0.1, 0.01]
     """
 
     def __init__(self, params, defaults):
@@ -79,6 +86,7 @@ class Optimizer:
                     p.grad = backend.xp_of(p.grad).zeros_like(p.grad)
 
     def step(self):
+        """Update every parameter that has a gradient, in place (each optimizer defines it)."""
         raise NotImplementedError
 
     # -- checkpoints ----------------------------------------------------------------------
@@ -324,7 +332,15 @@ class LRScheduler:
 
     Call ``scheduler.step()`` once per epoch, after ``optimizer.step()``. The formulas and
     the order of floating-point operations follow torch.optim.lr_scheduler, so the learning
-    rates match PyTorch's exactly.
+    rates match PyTorch's exactly. A subclass defines ``get_lr()``.
+
+    >>> from tinynn import nn
+    >>> class Halve(LRScheduler):
+    ...     def get_lr(self):
+    ...         return [g["lr"] * (1.0 if self._is_initial else 0.5) for g in self.optimizer.param_groups]
+    >>> sched = Halve(SGD(nn.Linear(1, 1).parameters(), lr=1.0))
+    >>> sched.step(); sched.step(); sched.get_last_lr()
+    [0.25]
     """
 
     def __init__(self, optimizer, last_epoch=-1):
@@ -345,6 +361,7 @@ class LRScheduler:
         self._is_initial = False
 
     def get_lr(self):
+        """The learning rates (one per group) for the current ``last_epoch``; subclasses define it."""
         raise NotImplementedError
 
     def step(self):
@@ -366,6 +383,7 @@ class LRScheduler:
                 for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the schedule's position from ``state_dict()`` (e.g. when resuming training)."""
         self.__dict__.update({k: (list(v) if isinstance(v, (list, tuple)) else v)
                               for k, v in state_dict.items()})
 
@@ -389,19 +407,27 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The current rates, multiplied by ``gamma`` at every multiple of ``step_size``."""
         if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
 
 
 class ExponentialLR(LRScheduler):
-    """lr · gamma every epoch."""
+    """lr · gamma every epoch.
+
+    >>> from tinynn import nn
+    >>> sched = ExponentialLR(SGD(nn.Linear(1, 1).parameters(), lr=1.0), gamma=0.9)
+    >>> sched.step(); sched.step(); round(sched.get_last_lr()[0], 4)
+    0.81
+    """
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The current rates times ``gamma`` (unchanged at construction)."""
         if self._is_initial:
             return [group["lr"] for group in self.optimizer.param_groups]
         return [group["lr"] * self.gamma for group in self.optimizer.param_groups]
@@ -410,13 +436,23 @@ class ExponentialLR(LRScheduler):
 class CosineAnnealingLR(LRScheduler):
     """Cosine from the initial lr down to ``eta_min`` over ``T_max`` epochs (then back up):
     lr_t = eta_min + (lr_0 − eta_min)(1 + cos(π t / T_max)) / 2, computed recursively as
-    PyTorch does."""
+    PyTorch does.
+
+    >>> from tinynn import nn
+    >>> sched = CosineAnnealingLR(SGD(nn.Linear(1, 1).parameters(), lr=1.0), T_max=4)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     lrs.append(round(sched.get_last_lr()[0], 4)); sched.step()
+    >>> lrs
+    [1.0, 0.8536, 0.5, 0.1464, 0.0]
+    """
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The next rates on the cosine curve (PyTorch's recursive form)."""
         groups, t, T = self.optimizer.param_groups, self.last_epoch, self.T_max
         if self._is_initial:
             return [group["lr"] for group in groups]
