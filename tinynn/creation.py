@@ -45,27 +45,54 @@ def _filled(fill, shape, dtype, device, requires_grad):
 
 
 def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
-    """A tensor of zeros.  >>> tn.zeros(2, 3).shape  # (2, 3)"""
+    """A tensor of zeros; the shape as separate ints or one tuple.
+
+    >>> import tinynn as tn
+    >>> tn.zeros(2, 3).shape, tn.zeros((2, 3)).dtype
+    ((2, 3), dtype('float32'))
+    """
     return _filled("zeros", shape, dtype, device, requires_grad)
 
 
 def ones(*shape, dtype=None, device="cpu", requires_grad=False):
-    """A tensor of ones."""
+    """A tensor of ones.
+
+    >>> import tinynn as tn
+    >>> tn.ones(2, dtype="float64").tolist()
+    [1.0, 1.0]
+    """
     return _filled("ones", shape, dtype, device, requires_grad)
 
 
 def full(shape, value, dtype=None, device="cpu", requires_grad=False):
-    """A tensor filled with ``value``."""
+    """A tensor filled with ``value``.
+
+    >>> import tinynn as tn
+    >>> tn.full((2, 2), 7.0).tolist()
+    [[7.0, 7.0], [7.0, 7.0]]
+    """
     t = zeros(shape, dtype=dtype, device=device)
     t.data[...] = value
     return t.requires_grad_(requires_grad)
 
 
 def zeros_like(t, dtype=None, requires_grad=False):
+    """Zeros with the shape, dtype and device of ``t``.
+
+    >>> import tinynn as tn
+    >>> tn.zeros_like(tn.ones(2, 3, dtype="float64")).dtype
+    dtype('float64')
+    """
     return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 
 def ones_like(t, dtype=None, requires_grad=False):
+    """Ones with the shape, dtype and device of ``t``.
+
+    >>> import tinynn as tn
+    >>> tn.ones_like(tn.zeros(2)).tolist()
+    [1.0, 1.0]
+    """
     return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
 
 
@@ -82,13 +109,25 @@ def randn(*shape, dtype=None, device="cpu", requires_grad=False):
 
 
 def rand(*shape, dtype=None, device="cpu", requires_grad=False):
-    """Uniform samples in [0, 1) from tinynn's seeded generator."""
+    """Uniform samples in [0, 1) from tinynn's seeded generator.
+
+    >>> import tinynn as tn
+    >>> tn.manual_seed(0)
+    >>> x = tn.rand(1000)
+    >>> x.shape, bool((x >= 0).all() and (x < 1).all())
+    ((1000,), True)
+    """
     device = backend.check_device(device)
     data = backend.random_array("random", _shape(shape), _dtype(dtype), device)
     return Tensor(data, requires_grad=requires_grad)
 
 
 def arange(*args, dtype=None, device="cpu"):
-    """Evenly spaced values, as ``np.arange`` (integers stay integers)."""
+    """Evenly spaced values, as ``np.arange`` (integers stay integers).
+
+    >>> import tinynn as tn
+    >>> tn.arange(4).tolist(), tn.arange(0.0, 1.0, 0.5).tolist()
+    ([0, 1, 2, 3], [0.0, 0.5])
+    """
     device = backend.check_device(device)
     return Tensor(backend.xp_for(device).arange(*args, dtype=dtype))

@@ -96,6 +96,14 @@ def save(obj, path):
 
     Device (CuPy) arrays are copied to the host. The file is written under exactly the
     name given (no ``.npz`` is appended). Nothing is changed at ``path`` if saving fails.
+
+    >>> import os, tempfile
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> tn.save(nn.Linear(2, 1).state_dict(), path)
+    >>> sorted(tn.load(path))
+    ['bias', 'weight']
     """
     path = os.fspath(path)
     arrays = {}
@@ -150,6 +158,17 @@ def load(path, device=None):
 
     Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the path and
     the problem for anything that is not an intact tinynn checkpoint.
+
+    >>> import os, tempfile
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.npz")
+    >>> tn.save({"model": nn.Linear(3, 2).state_dict(), "epoch": 7}, path)
+    >>> ckpt = tn.load(path)
+    >>> ckpt["epoch"], ckpt["model"]["weight"].shape
+    (7, (2, 3))
+    >>> nn.Linear(3, 2).load_state_dict(ckpt["model"])
+    IncompatibleKeys(missing_keys=[], unexpected_keys=[])
     """
     path = os.fspath(path)
     if not os.path.exists(path):
