@@ -12,7 +12,15 @@ from tinynn.tensor import Tensor, no_grad
 
 
 class GradcheckError(AssertionError):
-    """Raised by ``gradcheck`` with a report of the worst mismatching element."""
+    """Raised by ``gradcheck`` with a report of the worst mismatching element.
+
+    >>> import tinynn as tn
+    >>> try:
+    ...     tn.gradcheck(lambda x: x.detach() * x, [tn.tensor([1.0, 2.0], dtype="float64", requires_grad=True)])
+    ... except GradcheckError:
+    ...     print("mismatch")           # the detached factor gets no gradient: d(x²)/dx is off
+    mismatch
+    """
 
 
 def _as_float64_inputs(inputs):

@@ -16,14 +16,24 @@ np = backend.numpy
 
 
 def assert_gradcheck(fn, *inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
-    """``tn.gradcheck`` as an assertion for tests: passes silently or raises the report."""
+    """``tn.gradcheck`` as an assertion for tests: passes silently or raises the report.
+
+    >>> import tinynn as tn
+    >>> x, w = tn.randn(2, 3, requires_grad=True), tn.randn(3, requires_grad=True)
+    >>> assert_gradcheck(lambda a, b: (a * b).tanh().sum(), x, w)       # inputs become float64
+    """
     if len(inputs) == 1 and isinstance(inputs[0], (list, tuple)):
         inputs = tuple(inputs[0])
     gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol)
 
 
 def make_tensor(array, device="cpu", requires_grad=True, dtype="float64"):
-    """A float64 tensor on ``device`` from a host array (what gradchecks want)."""
+    """A float64 tensor on ``device`` from a host array (what gradchecks want).
+
+    >>> t = make_tensor([[1, 2], [3, 4]])
+    >>> t.dtype, t.requires_grad, t.device
+    (dtype('float64'), True, 'cpu')
+    """
     return Tensor(backend.to_device(np.asarray(array, dtype=dtype), device), requires_grad=requires_grad)
 
 
@@ -53,6 +63,12 @@ def arrays(shape, low=-3.0, high=3.0, dtype="float64", away_from=None, margin=0.
 
     ``away_from`` (a number such as 0 for ReLU's kink, or several) keeps values at least
     ``margin`` away, because a finite difference across a kink measures neither side's slope.
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, derandomize=True)
+    ... @given(arrays((2, 3), away_from=0.0))
+    ... def test(a): assert a.shape == (2, 3) and (abs(a) >= 0.1).all() and (abs(a) <= 3).all()
+    >>> test()
     """
     st, hnp = _st()
     elements = st.floats(low, high, allow_nan=False, allow_infinity=False, width=64)
@@ -63,14 +79,28 @@ def arrays(shape, low=-3.0, high=3.0, dtype="float64", away_from=None, margin=0.
 
 
 def broadcastable_shapes(max_dims=3, max_side=4):
-    """Hypothesis strategy for pairs of shapes that broadcast together, e.g. ((3, 1, 4), (5, 4))."""
+    """Hypothesis strategy for pairs of shapes that broadcast together, e.g. ((3, 1, 4), (5, 4)).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, derandomize=True)
+    ... @given(broadcastable_shapes())
+    ... def test(pair): assert np.broadcast_shapes(*pair) is not None
+    >>> test()
+    """
     st, hnp = _st()
     return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=max_dims,
                                              max_side=max_side).map(lambda r: r.input_shapes)
 
 
 def tensors(shape=None, device="cpu", requires_grad=True, **array_kwargs):
-    """Hypothesis strategy for float64 Tensors (random shape when ``shape`` is None)."""
+    """Hypothesis strategy for float64 Tensors (random shape when ``shape`` is None).
+
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=10, derandomize=True)
+    ... @given(tensors((3,)))
+    ... def test(t): assert t.shape == (3,) and t.dtype == "float64" and t.requires_grad
+    >>> test()
+    """
     st, _ = _st()
     shape_strategy = shapes() if shape is None else st.just(shape)
     return shape_strategy.flatmap(lambda s: arrays(s, **array_kwargs)).map(
