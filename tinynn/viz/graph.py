@@ -99,7 +99,14 @@ def collect_graph(root: Tensor):
 
 
 def to_dot(root: Tensor) -> str:
-    """The graph of ``root`` as Graphviz DOT text (render it anywhere; no binary needed here)."""
+    """The graph of ``root`` as Graphviz DOT text (render it anywhere; no binary needed here).
+
+    >>> import tinynn as tn
+    >>> x = tn.tensor([1.0, 2.0], requires_grad=True)
+    >>> dot = to_dot((x * x).sum())
+    >>> dot.splitlines()[0], "Mul" in dot, "Sum" in dot
+    ('digraph tinynn {', True, True)
+    """
     nodes, edges = collect_graph(root)
     shapes = {"leaf": "ellipse", "param": "ellipse", "op": "box", "output": "doubleoctagon"}
     lines = ["digraph tinynn {", "  rankdir=LR;"]

@@ -49,6 +49,15 @@ class Recorder:
     ``weights_only`` keeps only parameters whose name does not end in "bias" in the
     gradient-flow picture (biases have a different scale and clutter it).
     ``max_values`` caps how many activation values are kept per record (a random sample).
+
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> model = nn.Linear(2, 1)
+    >>> rec = Recorder(model)
+    >>> model(tn.ones(4, 2)).sum().backward()
+    >>> rec.record_grads()                   # after backward, before zero_grad
+    >>> rec.grad_stats["weight"]["max"]      # d(sum)/dw = 4 rows of ones
+    [4.0]
     """
 
     def __init__(self, parameters=None, weights_only=False, max_values=5000, seed=0):
