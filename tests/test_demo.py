@@ -78,3 +78,12 @@ def test_make_model_layers():
     model = make_model([64, 16, 8, 10])
     x = tn.tensor(np.zeros((2, 64), dtype="float32"))
     assert model(x).shape == (2, 10) and len(list(model.parameters())) == 6
+
+
+def test_demo_docstring_examples_run():
+    # pytest's --doctest-modules never collects a __main__.py, so its examples run here
+    import doctest
+
+    import tinynn.__main__ as demo
+    result = doctest.testmod(demo, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted >= 6 and result.failed == 0

@@ -34,6 +34,12 @@ model.load_state_dict(tn.load(path))), history.json, curves.png, confusion_matri
 
 
 def build_parser():
+    """The command line's ``argparse`` parser (``python -m tinynn --help`` prints it).
+
+    >>> args = build_parser().parse_args(["--epochs", "5", "--hidden", "64", "32"])
+    >>> args.epochs, args.hidden, args.optimizer
+    (5, [64, 32], 'adam')
+    """
     p = argparse.ArgumentParser(
         prog="python -m tinynn",
         description="Train a multilayer perceptron on the bundled UCI handwritten digits (8x8 pixels, "
@@ -57,7 +63,15 @@ def build_parser():
 
 
 def make_model(sizes):
-    """``Linear → ReLU → ... → Linear`` through the given layer sizes (64 in, 10 out for digits)."""
+    """``Linear → ReLU → ... → Linear`` through the given layer sizes (64 in, 10 out for digits).
+
+    >>> make_model([64, 32, 10])
+    Sequential(
+      (0): Linear(in_features=64, out_features=32, bias=True)
+      (1): ReLU()
+      (2): Linear(in_features=32, out_features=10, bias=True)
+    )
+    """
     layers = []
     for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
         layers.append(nn.Linear(n_in, n_out))
@@ -67,6 +81,12 @@ def make_model(sizes):
 
 
 def make_optimizer(name, params, lr):
+    """The optimizer named on the command line: "sgd" (momentum 0.9), "adam" or "adamw".
+
+    >>> from tinynn import nn
+    >>> type(make_optimizer("sgd", nn.Linear(2, 1).parameters(), 0.05)).__name__
+    'SGD'
+    """
     if name == "sgd":
         return optim.SGD(params, lr=lr, momentum=0.9)
     if name == "adamw":
@@ -75,7 +95,12 @@ def make_optimizer(name, params, lr):
 
 
 def load_splits(seed):
-    """Train / validation / test = 70 / 10 / 20 %, stratified; standardised on train only."""
+    """Train / validation / test = 70 / 10 / 20 %, stratified; standardised on train only.
+
+    >>> (x_train, y_train), (x_val, _), (x_test, _) = load_splits(seed=0)
+    >>> x_train.shape, x_val.shape, x_test.shape
+    ((1257, 64), (180, 64), (360, 64))
+    """
     x, y = load_digits()
     x_rest, x_test, y_rest, y_test = train_test_split(x, y, test_size=0.2, seed=seed, stratify=y)
     x_train, x_val, y_train, y_val = train_test_split(x_rest, y_rest, test_size=0.125, seed=seed + 1,
@@ -85,7 +110,14 @@ def load_splits(seed):
 
 
 def save_pictures(history, cm, out):
-    """curves.png and confusion_matrix.png; returns their paths (none without matplotlib)."""
+    """curves.png and confusion_matrix.png; returns their paths (none without matplotlib).
+
+    >>> import pathlib, tempfile
+    >>> import numpy as np
+    >>> paths = save_pictures({"loss": [1.0, 0.5]}, np.eye(2, dtype=int), pathlib.Path(tempfile.mkdtemp()))
+    >>> [p.name for p in paths], all(p.exists() for p in paths)
+    (['curves.png', 'confusion_matrix.png'], True)
+    """
     try:
         from tinynn.viz import plot_confusion_matrix, plot_history
         from tinynn.viz._mpl import pyplot
@@ -100,6 +132,12 @@ def save_pictures(history, cm, out):
 
 
 def main(argv=None):
+    """Run the demo with command-line ``argv`` (default ``sys.argv[1:]``); returns the exit code
+    (0, or 2 for bad arguments, with the message on stderr).
+
+    >>> main(["--epochs", "0"])        # a full run: main(["--epochs", "1", "--out", folder])
+    2
+    """
     args = build_parser().parse_args(argv)
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:

@@ -244,6 +244,17 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
 
     The loss per epoch is the mean over samples of the batch losses as they were computed
     (while the weights changed). Training stops early, with a warning, if the loss is nan/inf.
+
+    >>> import tinynn as tn
+    >>> from tinynn import nn, optim
+    >>> from tinynn.data import DataLoader, make_regression
+    >>> tn.manual_seed(0)
+    >>> x, y = make_regression(64, 2, noise=0.1, seed=0)
+    >>> model = nn.Linear(2, 1)
+    >>> history = tn.fit(model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.1),
+    ...                  DataLoader((x, y), batch_size=16), epochs=3, progress=False)
+    >>> list(history), history["loss"][-1] < history["loss"][0]     # regression: no accuracy
+    (['loss'], True)
     """
     where = "fit"
     if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
