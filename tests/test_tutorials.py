@@ -11,7 +11,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
-SCRIPTS = sorted(p for p in TUTORIALS.rglob("*.py") if p.name != "__init__.py" and "__pycache__" not in p.parts)
+SCRIPTS = sorted(p for p in TUTORIALS.rglob("*.py") if not p.name.startswith("_") and "__pycache__" not in p.parts)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=[str(p.relative_to(TUTORIALS)) for p in SCRIPTS])
@@ -38,7 +38,9 @@ def test_tutorials_are_jupytext_percent_files():
     for path in TUTORIALS.glob("[0-9][0-9]_*.py"):
         text = path.read_text(encoding="utf-8")
         assert "# %% [markdown]" in text and re.search(r"^# %%$", text, re.M), f"{path.name}: no percent cells"
-        assert "TINYNN_FAST" in text and "TINYNN_OUT" in text, f"{path.name}: ignores the fast/output settings"
+        assert "from _setup import" in text, f"{path.name}: ignores the fast/output settings of tutorials/_setup.py"
+    setup = (TUTORIALS / "_setup.py").read_text(encoding="utf-8")
+    assert "TINYNN_FAST" in setup and "TINYNN_OUT" in setup
 
 
 def test_index_lists_every_tutorial_with_an_existing_picture():

@@ -30,28 +30,13 @@
 
 # %%
 import math
-import os
-import pathlib
 import time
 
-import matplotlib.pyplot as plt
 import numpy as np
+from _setup import save  # shared by the tutorials (tutorials/_setup.py)
 
 import tinynn as tn
 from tinynn.viz import draw_graph, to_dot
-
-FAST = os.environ.get("TINYNN_FAST") == "1"  # the test suite sets this: smaller sizes
-HERE = pathlib.Path(globals().get("__file__", "tutorial.py")).resolve().parent
-OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "figures")
-OUT.mkdir(parents=True, exist_ok=True)
-
-
-def save(fig, name):
-    """Save a figure next to the tutorial (or into $TINYNN_OUT); keep it open in notebooks."""
-    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
-    if "inline" not in plt.get_backend():
-        plt.close(fig)
-
 
 # %% [markdown]
 # ## 1. The chain rule by hand

@@ -26,25 +26,13 @@
 # same numbers and let a gradient check decide.
 
 # %%
-import os
-import pathlib
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import save  # shared by the tutorials (tutorials/_setup.py)
 
 import tinynn as tn
 import tinynn.functional as F
-
-FAST = os.environ.get("TINYNN_FAST") == "1"
-HERE = pathlib.Path(globals().get("__file__", "tutorial.py")).resolve().parent
-OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "figures")
-OUT.mkdir(parents=True, exist_ok=True)
-
-
-def save(fig, name):
-    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
-    if "inline" not in plt.get_backend():
-        plt.close(fig)
 
 
 def t64(values, grad=False):

@@ -21,11 +21,10 @@
 # training with `tinynn.viz.Recorder` (gradient flow per layer, activation histograms).
 
 # %%
-import os
-import pathlib
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import FAST, OUT, save  # shared by the tutorials (tutorials/_setup.py)
 
 import tinynn as tn
 import tinynn.functional as F
@@ -33,17 +32,7 @@ from tinynn import metrics, nn, optim
 from tinynn.data import DataLoader, StandardScaler, TensorDataset, load_digits, train_test_split
 from tinynn.viz import Recorder, plot_confusion_matrix, plot_history
 
-FAST = os.environ.get("TINYNN_FAST") == "1"
 EPOCHS = 5 if FAST else 30
-HERE = pathlib.Path(globals().get("__file__", "tutorial.py")).resolve().parent
-OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "figures")
-OUT.mkdir(parents=True, exist_ok=True)
-
-
-def save(fig, name):
-    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
-    if "inline" not in plt.get_backend():
-        plt.close(fig)
 
 
 tn.manual_seed(0)  # one seed fixes initialisation, dropout masks and shuffling

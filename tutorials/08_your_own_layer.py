@@ -25,11 +25,10 @@
 # wrap it as an `nn.Module`.
 
 # %%
-import os
-import pathlib
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import FAST, save  # shared by the tutorials (tutorials/_setup.py)
 from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 
@@ -38,17 +37,7 @@ import tinynn.functional as F
 from tinynn import backend, nn, optim
 from tinynn.testing import arrays, assert_gradcheck, broadcastable_shapes, make_tensor, shapes, tensors
 
-FAST = os.environ.get("TINYNN_FAST") == "1"
 EXAMPLES = 15 if FAST else 100  # hypothesis examples per property
-HERE = pathlib.Path(globals().get("__file__", "tutorial.py")).resolve().parent
-OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "figures")
-OUT.mkdir(parents=True, exist_ok=True)
-
-
-def save(fig, name):
-    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
-    if "inline" not in plt.get_backend():
-        plt.close(fig)
 
 
 # %% [markdown]

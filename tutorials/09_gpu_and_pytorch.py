@@ -26,29 +26,18 @@
 
 # %%
 import importlib.util
-import os
-import pathlib
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
+from _setup import FAST, save  # shared by the tutorials (tutorials/_setup.py)
 
 import tinynn as tn
 import tinynn.functional as F
 from tinynn import nn, optim
 from tinynn.data import DataLoader, make_spirals
 
-FAST = os.environ.get("TINYNN_FAST") == "1"
 EPOCHS = 15 if FAST else 100
-HERE = pathlib.Path(globals().get("__file__", "tutorial.py")).resolve().parent
-OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "figures")
-OUT.mkdir(parents=True, exist_ok=True)
-
-
-def save(fig, name):
-    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
-    if "inline" not in plt.get_backend():
-        plt.close(fig)
 
 
 # %% [markdown]
