@@ -356,7 +356,7 @@ def main(argv=None):
     torch = import_torch(args, threads)
     sections = args.only or ["mlp", "overhead", "memory", "demo", "layers", "coretype"]
     results = {"date": time.strftime("%Y-%m-%d %H:%M"),
-               "command": "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:]),
+               "command": " ".join(["python -m benchmarks", *(argv if argv is not None else sys.argv[1:])]),
                "machine": machine.describe(torch), "quick": args.quick}
     print(f"tinynn benchmarks on {results['machine']['cpu']} ({results['machine']['cores']} cores), "
           f"BLAS threads {threads}" + (f", torch threads {torch.get_num_threads()}" if torch else ""),
