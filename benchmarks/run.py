@@ -244,7 +244,7 @@ def render(results):
              f"- NumPy {m['numpy']}; BLAS: {blas}",
              f"- Threads: BLAS {m['blas_threads']}" + (f", PyTorch {m['torch_threads']} "
                                                       f"(torch {m['torch']})" if "torch" in m else ""),
-             f"- Thread env: " + ", ".join(f"{k}={v}" for k, v in m["thread_env"].items() if v)
+             "- Thread env: " + ", ".join(f"{k}={v}" for k, v in m["thread_env"].items() if v)
              if any(m["thread_env"].values()) else "- Thread env: none of OPENBLAS/OMP/MKL_NUM_THREADS, "
              "OPENBLAS_CORETYPE set", ""]
     if "mlp" in results:
@@ -333,7 +333,7 @@ def render(results):
                       "| model | NumPy ms (this run → other) | tinynn ms | PyTorch ms | tinynn / NumPy |",
                       "|---|---|---|---|---|"]
             for a, b in zip(c["this_run"], c["other"]):
-                cell = lambda k: f"{_ms(a[k])} → {_ms(b[k])}" if k in a and k in b else "—"  # noqa: E731
+                cell = lambda k: f"{_ms(a[k])} → {_ms(b[k])}" if k in a and k in b else "—"  # noqa: E731, B023
                 lines.append(f"| {a['size']} | {cell('numpy')} | {cell('tinynn')} | {cell('torch')} | "
                              f"{a['tinynn/numpy']['median']:.2f}x → {b['tinynn/numpy']['median']:.2f}x |")
             lines.append("")

@@ -259,7 +259,8 @@ def test_e6_e23_dense_layer(device):
 def _one_hidden_layer(device, seed=2):
     rng = np.random.default_rng(seed)
     x, y = np.array([0.5, -1.0, 2.0]), np.array([0.0, 1.0])
-    W1, b1, W2, b2 = rng.normal(size=(4, 3)), rng.normal(size=4) * 0.1, rng.normal(size=(2, 4)), rng.normal(size=2) * 0.1
+    W1, b1 = rng.normal(size=(4, 3)), rng.normal(size=4) * 0.1
+    W2, b2 = rng.normal(size=(2, 4)), rng.normal(size=2) * 0.1
     z1 = W1 @ x + b1
     a1 = sigmoid(z1)
     delta2 = softmax(W2 @ a1 + b2) - y

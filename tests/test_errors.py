@@ -85,7 +85,8 @@ def test_custom_function_returning_a_wrong_shape():
             return grad * tn.backend.numpy.ones(7)
 
     x = tn.ones(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match=r"Bad.backward produced a gradient of shape \(7,\) for an input of shape \(3,\)"):
+    with pytest.raises(RuntimeError,
+                       match=r"Bad.backward produced a gradient of shape \(7,\) for an input of shape \(3,\)"):
         Bad()(x).backward()
 
 

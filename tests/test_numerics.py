@@ -12,7 +12,8 @@ FUNCS = {
     "tanh": F.tanh,
     "softmax": lambda x: F.softmax(x, axis=-1),
     "log_softmax": lambda x: F.log_softmax(x, axis=-1),
-    "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(x, tn.ones(x.shape, dtype=x.dtype, device=x.device) * 0.5),
+    "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(
+        x, tn.ones(x.shape, dtype=x.dtype, device=x.device) * 0.5),
     "cross_entropy": lambda x: F.cross_entropy(x.reshape(1, -1), tn.tensor([0], device=x.device)),
 }
 

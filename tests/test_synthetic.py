@@ -5,8 +5,17 @@ import pytest
 
 import tinynn as tn
 from tinynn import nn, optim
-from tinynn.synthetic import (NEGATIVE, NEGATORS, POSITIVE, bag_of_words, decode, make_colour_digits,
-                              make_sentiment, make_shapes, sentiment_vocabulary)
+from tinynn.synthetic import (
+    NEGATIVE,
+    NEGATORS,
+    POSITIVE,
+    bag_of_words,
+    decode,
+    make_colour_digits,
+    make_sentiment,
+    make_shapes,
+    sentiment_vocabulary,
+)
 
 
 def test_shapes_are_balanced_seeded_and_in_range():

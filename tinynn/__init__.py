@@ -7,15 +7,15 @@
 >>> x.grad.tolist()
 [[2.0, 4.0]]
 """
+from tinynn import nn, optim
 from tinynn import ops as _ops  # noqa: F401  (attaches the Tensor operators)
 from tinynn.backend import cuda_available, default_dtype, manual_seed, set_default_dtype
 from tinynn.creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
 from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad
+from tinynn.io import load, save
 from tinynn.ops import cat, concatenate, stack
 from tinynn.tensor import Function, Tensor, detect_anomaly, is_grad_enabled, no_grad
-from tinynn import nn, optim  # noqa: E402  (after the engine: they build on it)
-from tinynn.train import evaluate, fit, predict  # noqa: E402  (Keras-style loop on nn/optim)
-from tinynn.io import load, save
+from tinynn.train import evaluate, fit, predict  # Keras-style fit on top of nn and optim
 
 __version__ = "0.1.0"
 

@@ -121,7 +121,8 @@ class Conv2d(Function):
         self.out_hw = _check_geometry("conv2d", x.shape, self.kernel, self.stride, self.padding)
         n, o = x.shape[0], weight.shape[0]
         self.x_shape, self.weight = x.shape, weight
-        self.cols = im2col(x, self.kernel, self.stride, self.padding, self.out_hw).reshape(n, -1, self.out_hw[0] * self.out_hw[1])
+        pixels = self.out_hw[0] * self.out_hw[1]
+        self.cols = im2col(x, self.kernel, self.stride, self.padding, self.out_hw).reshape(n, -1, pixels)
         out = weight.reshape(o, -1) @ self.cols  # (O, K) @ (N, K, L) -> (N, O, L): already NCHW
         if bias is not None:
             out += bias[:, None]

@@ -6,9 +6,9 @@ Every function returns the matplotlib Figure and saves it when given ``path=``.
     graph.py     draw_graph, to_dot (the computation graph; no graphviz binary needed)
     recorder.py  Recorder (gradient flow, activation histograms, boundaries while training)
 """
-from tinynn.viz.training import plot_confusion_matrix, plot_decision_boundary, plot_history
 from tinynn.viz.graph import collect_graph, draw_graph, to_dot
 from tinynn.viz.recorder import Recorder
+from tinynn.viz.training import plot_confusion_matrix, plot_decision_boundary, plot_history
 
 __all__ = [
     "plot_history", "plot_decision_boundary", "plot_confusion_matrix",

@@ -156,7 +156,8 @@ def _positions(nodes, edges):
 def draw_graph(root: Tensor, ax=None, path=None, title=None):
     """Draw the computation graph of ``root`` with matplotlib; returns the Figure.
 
-    Leaves are green (blue when they require grad), ops grey boxes, the output yellow; each arrow is labelled with the shape it carries. ``path`` saves a PNG.
+    Leaves are green (blue when they require grad), ops grey boxes, the output yellow; each
+    arrow is labelled with the shape it carries. ``path`` saves a PNG.
 
     >>> import tinynn as tn
     >>> x = tn.ones(2, 3, requires_grad=True)
