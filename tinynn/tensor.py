@@ -289,7 +289,8 @@ class Tensor:
                     f"backward() on a tensor of shape {self.shape} needs a gradient of the same "
                     "shape: call y.backward(grad), or reduce first, e.g. y.sum().backward()"
                 )
-            seed = backend.xp_of(self.data).ones_like(self.data)
+            seed = backend.xp_of(self.data).empty_like(self.data)
+            seed.fill(1)  # dL/dL = 1 (empty_like + fill: ones_like costs 5x more on tiny arrays)
         else:
             seed = grad.data if isinstance(grad, Tensor) else grad
             if not backend.is_array(seed):
@@ -337,48 +338,52 @@ def _topological_order(root):
 
 def _run_backward(root, seed, retain_graph):
     grads = {root: seed}  # tensor -> gradient array, popped as soon as it is used
-    shared = set()  # tensors whose gradient may alias another array (copied before it is stored)
+    borrowed = set()  # tensors whose gradient may alias another array (copied before it is stored)
     for node in reversed(_topological_order(root)):
         grad = grads.pop(node, None)
         if grad is None:
             continue
         fn = node.creator
         if fn is None:  # a leaf: accumulate into .grad (copy first if the array is borrowed)
-            if node in shared or backend.is_shared(grad):
+            if node in borrowed or backend.is_shared(grad):
                 grad = grad.copy()
             node.grad = grad if node.grad is None else node.grad + grad
             continue
-        if _detect_anomaly:  # let the check below name the op instead of numpy warning first
-            with backend.numpy.errstate(all="ignore"):
-                input_grads = fn.backward(grad)
-        else:
-            input_grads = fn.backward(grad)
+        input_grads = _checked_backward(fn, grad) if _detect_anomaly else fn.backward(grad)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
-        if _detect_anomaly:
-            for g in input_grads:
-                if g is not None:
-                    _check_finite(fn, g, "backward (a gradient of its inputs)")
-        if len(input_grads) != len(fn.inputs):
+        inputs = fn.inputs
+        if len(input_grads) != len(inputs):
             raise RuntimeError(
                 f"{type(fn).__name__}.backward returned {len(input_grads)} gradient(s) for "
-                f"{len(fn.inputs)} input(s): return one per input (None where there is none)"
+                f"{len(inputs)} input(s): return one per input (None where there is none)"
             )
-        for i, (parent, g) in enumerate(zip(fn.inputs, input_grads)):
+        for i, parent in enumerate(inputs):
+            g = input_grads[i]
             if g is None or not parent._requires_grad:
                 continue
             if g.shape != parent.data.shape:
                 g = unbroadcast(g, parent.data.shape, fn)
             if parent in grads:
                 grads[parent] = grads[parent] + g
-                shared.discard(parent)
+                borrowed.discard(parent)
             else:
                 grads[parent] = g
                 # a pass-through (add, identity) or one array sent to two inputs is borrowed
-                if g is grad or (i and any(g is other for other in input_grads[:i])):
-                    shared.add(parent)
+                if g is grad or (i and id(g) in map(id, input_grads[:i])):
+                    borrowed.add(parent)
         if not retain_graph:
             fn.release()
+
+
+def _checked_backward(fn, grad):
+    """backward under detect_anomaly: NumPy's warnings off, our NaN/inf check names the op."""
+    with backend.numpy.errstate(all="ignore"):
+        input_grads = fn.backward(grad)
+    for g in input_grads if type(input_grads) is tuple else (input_grads,):
+        if g is not None:
+            _check_finite(fn, g, "backward (a gradient of its inputs)")
+    return input_grads
 
 
 def unbroadcast(grad, shape, fn=None):
@@ -432,20 +437,19 @@ class Function:
     inputs = None  # the input Tensors, kept only while a backward pass may need them
 
     def __call__(self, *inputs):
-        tensors = inputs
+        data, needs = [], []
         for x in inputs:
-            if not isinstance(x, Tensor):
-                tensors = _lift_constants(inputs, self)
-                break
-        data = [t.data for t in tensors]
+            if not isinstance(x, Tensor):  # a Python number or raw array: make it a constant
+                return self(*_lift_constants(inputs, self))
+            data.append(x.data)
+            needs.append(x._requires_grad)
         if len(data) > 1:
             kind = type(data[0])
             for d in data:
                 if type(d) is not kind:
-                    _raise_device_mismatch(self, tensors)
-        needs = tuple([t._requires_grad for t in tensors])
+                    _raise_device_mismatch(self, inputs)
         record = _grad_enabled and True in needs
-        self.needs_input_grad = needs if record else (False,) * len(needs)
+        self.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
         try:
             if _detect_anomaly:
                 out = self._checked_forward(data)
@@ -457,7 +461,7 @@ class Function:
             _raise_broadcast_error(self, data)
         result = Tensor._wrap(out)
         if record:
-            self.inputs = tensors
+            self.inputs = inputs
             result.creator = self
             result._requires_grad = True
         return result

@@ -29,11 +29,13 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        self.shape = x.shape
+        self.shape, self.size = x.shape, x.size
         self.axes = None if self.axis is None else _normalize_axis(self.axis, x.ndim)  # None: all
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad):
+        if grad.size == self.size:  # only size-1 axes were summed: a reshape, no broadcast
+            return grad.reshape(self.shape)
         if self.axes is not None and not self.keepdims:  # put the summed axes back (size 1)
             grad = grad.reshape(_keepdims_shape(self.shape, self.axes))  # so the gradient broadcasts
         return backend.xp_of(grad).broadcast_to(grad, self.shape)
