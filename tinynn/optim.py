@@ -39,7 +39,6 @@ class Optimizer:
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)
         self.state = {}  # Parameter -> dict of state (keyed by identity: tensors hash by id)
-        self._scratches = {}  # Parameter -> work array (see _scratch)
         self.param_groups = []
         if isinstance(params, Tensor):
             raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors (e.g. "
@@ -76,17 +75,6 @@ class Optimizer:
     def _check_group(self, group):
         if not group["lr"] >= 0.0:
             raise ValueError(f"{type(self).__name__}: invalid learning rate {group['lr']} (must be >= 0)")
-
-    def _scratch(self, p, like):
-        """A work array shaped like ``like``, kept per parameter so steps allocate nothing.
-
-        (A fresh (784, 256) temporary every step costs page faults; reusing one does not.)
-        Not part of ``state``: it holds nothing worth saving.
-        """
-        scratch = self._scratches.get(p)
-        if scratch is None or scratch.shape != like.shape or scratch.dtype != like.dtype:
-            scratch = self._scratches[p] = backend.xp_of(like).empty_like(like)
-        return scratch
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients (set them to None) before the next backward pass."""
@@ -239,11 +227,11 @@ class SGD(Optimizer):
                         owned = True
                     else:
                         g, owned = buf, False
-                if not owned:  # reuse one scratch array per parameter: no allocation per step
-                    g = backend.xp_of(g).multiply(g, lr, out=self._scratch(p, g))
-                else:
+                if owned:
                     g *= lr
-                p.data -= g
+                    p.data -= g
+                else:
+                    p.data -= lr * g
 
 
 class Adam(Optimizer):
