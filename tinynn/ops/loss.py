@@ -70,18 +70,19 @@ class CrossEntropy(Function):
         z = _shifted(logits, axis=1)  # log-softmax as in LogSoftmax: every exponent <= 0
         e = safe_exp(xp, z)
         sums = e.sum(axis=1, keepdims=True)
-        self.log_probs = z - xp.log(sums)
-        self.probs = e / sums  # softmax, kept for the gradient (cheaper than exp(log_probs) later)
-        self.target = target
-        if target.ndim == 1:  # class indices
+        log_sums = xp.log(sums)  # log softmax(z) = z - log Σ e^z
+        e /= sums  # softmax, kept for the gradient (cheaper than exp(log_probs) later)
+        self.probs, self.target = e, target
+        if target.ndim == 1:  # class indices: only the picked log-probabilities are needed
             self.rows = xp.arange(len(target))
-            picked = self.log_probs[self.rows, target]
+            losses = log_sums[:, 0] - z[self.rows, target]
         else:  # probabilities / one-hot
-            picked = (self.log_probs * target).sum(axis=1)
-        return _reduce(-picked, self.reduction)
+            self.log_probs = z - log_sums
+            losses = -(self.log_probs * target).sum(axis=1)
+        return _reduce(losses, self.reduction)
 
     def backward(self, grad):
-        n = self.log_probs.shape[0]
+        n = self.probs.shape[0]
         g = _reduce_grad(grad, self.reduction, n).reshape(-1, 1)  # one row per example (or all)
         probs = self.probs
         if self.target.ndim == 1:  # (softmax - one_hot) g, without building one_hot
@@ -177,7 +178,7 @@ class BinaryCrossEntropyWithLogits(Function):
 def _as_target(op, target, ref):
     """Targets may be Tensors, arrays or lists; put them on the input's device."""
     if isinstance(target, Tensor):
-        if target.device != ref.device:
+        if type(target.data) is not type(ref.data) and target.device != ref.device:
             raise RuntimeError(f"{op}: input is on '{ref.device}' but target is on '{target.device}': "
                                f"move the target with .to('{ref.device}')")
         return target
