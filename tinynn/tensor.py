@@ -321,18 +321,20 @@ def _topological_order(root):
         if node in visited:
             continue
         visited.add(node)
-        stack.append((node, True))
         fn = node.creator
-        if fn is not None:
-            if fn.inputs is None:
-                raise RuntimeError(
-                    f"backward through {type(fn).__name__} a second time: its graph was freed by "
-                    "the first backward(). Call backward(retain_graph=True) the first time if you "
-                    "need to go through it again, or recompute the forward pass."
-                )
-            for parent in fn.inputs:
-                if parent._requires_grad and parent not in visited:
-                    stack.append((parent, False))
+        if fn is None:  # a leaf: nothing comes before it
+            order.append(node)
+            continue
+        if fn.inputs is None:
+            raise RuntimeError(
+                f"backward through {type(fn).__name__} a second time: its graph was freed by "
+                "the first backward(). Call backward(retain_graph=True) the first time if you "
+                "need to go through it again, or recompute the forward pass."
+            )
+        stack.append((node, True))  # comes back once everything it was computed from is placed
+        for parent in fn.inputs:
+            if parent._requires_grad and parent not in visited:
+                stack.append((parent, False))
     return order
 
 
