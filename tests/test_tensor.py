@@ -122,6 +122,31 @@ def test_leaf_gradients_do_not_alias_each_other():
     assert b.grad.tolist() == [1.0, 1.0]
 
 
+
+def test_leaf_gradient_does_not_alias_the_gradient_passed_to_backward():
+    # sum over a size-1 axis hands back a reshaped view of the incoming gradient: the leaf
+    # must get its own copy, or editing x.grad would edit the caller's array
+    x = tn.tensor([[1.0], [2.0]], requires_grad=True)
+    seed = np.array([3.0, 4.0], dtype=np.float32)
+    x.sum(axis=1).backward(seed)
+    assert x.grad.tolist() == [[3.0], [4.0]]
+    x.grad *= 0
+    assert seed.tolist() == [3.0, 4.0]
+
+
+@pytest.mark.parametrize("shape, axis, keepdims", [
+    ((1,), None, False), ((1, 1), None, True), ((3, 1), 1, False), ((1, 4), 0, True), ((2, 0), 0, False),
+])
+def test_sum_over_size_one_axes_passes_the_gradient_through(shape, axis, keepdims):
+    # nothing is really summed: each input element gets the gradient of the one output it made
+    data = np.arange(1, 1 + int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    x = tn.tensor(data, requires_grad=True)
+    y = x.sum(axis=axis, keepdims=keepdims)
+    g = np.arange(10, 10 + y.size, dtype=np.float32).reshape(y.shape)
+    y.backward(g)
+    assert x.grad.shape == shape
+    assert x.grad.reshape(-1).tolist() == g.reshape(-1).tolist()
+
 def test_comparisons_give_boolean_tensors_outside_the_graph():
     x = tn.tensor([1.0, -2.0], requires_grad=True)
     mask = x > 0
