@@ -20,10 +20,9 @@ def safe_exp(xp, z):
     floor = _exp_floor.get(z.dtype)
     if floor is None:
         floor = _exp_floor[z.dtype] = math.log(float(xp.finfo(z.dtype).tiny)) + 1.0
-    e = xp.exp(xp.maximum(z, floor))
-    if (z < floor).any():
-        e = xp.where(z < floor, 0, e).astype(z.dtype, copy=False)
-    return e
+    if z.size and z.min() < floor:  # rare: some results would be subnormal, make them 0
+        return xp.where(z < floor, 0, xp.exp(xp.maximum(z, floor))).astype(z.dtype, copy=False)
+    return xp.exp(z)  # the usual case: one pass to check, one to exponentiate
 
 
 class Sigmoid(Function):
