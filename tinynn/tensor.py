@@ -456,7 +456,9 @@ class Function:
             if _detect_anomaly:
                 out = self._checked_forward(data)
             else:
-                out = backend.ensure_array(self.forward(*data))
+                out = self.forward(*data)
+                if type(out) is not type(data[0]):  # e.g. a NumPy scalar from a full reduction
+                    out = backend.ensure_array(out)
         except ValueError as e:
             if "broadcast" not in str(e):
                 raise
