@@ -56,6 +56,14 @@ def test_cross_entropy_target_errors():
     logits = tn.zeros((2, 3), requires_grad=True)
     with pytest.raises(IndexError, match="class index 3 is out of range for 3 classes"):
         F.cross_entropy(logits, tn.tensor([0, 3]))
+    with pytest.raises(IndexError, match="class index -1 is out of range for 3 classes"):
+        F.cross_entropy(logits, tn.tensor([-1, 0]))  # NumPy indexing would wrap it silently
+    for dtype in ("int8", "int32", "uint8", "uint64"):  # every integer width, signed or not
+        with pytest.raises(IndexError, match="class index 100 is out of range"):
+            F.cross_entropy(logits, tn.tensor(np.array([100, 0], dtype=dtype)))
+        assert F.cross_entropy(logits, tn.tensor(np.array([2, 0], dtype=dtype))).item() > 0
+    with pytest.raises(IndexError, match="class index -1 is out of range"):  # on the CuPy-like device
+        F.nll_loss(logits.to("strict"), tn.tensor(np.array([0, -1], dtype="int8")).to("strict"))
     with pytest.raises(TypeError, match="integers"):
         F.cross_entropy(logits, tn.tensor([0.0, 1.0]))
     with pytest.raises(ValueError, match=r"2 rows of logits but targets of shape \(3,\)"):
