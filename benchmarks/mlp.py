@@ -67,20 +67,8 @@ def tinynn_step(sizes, data, seed=0):
     from tinynn import nn, optim
 
     model, tn = tinynn_model(sizes, seed)
-    loss_fn = nn.CrossEntropyLoss()
-    opt = optim.SGD(model.parameters(), lr=LR)
     tensors = [(tn.Tensor(x), tn.Tensor(y)) for x, y in data]
-    nxt = _cycle(tensors)
-
-    def step():
-        x, y = nxt()
-        opt.zero_grad()
-        loss = loss_fn(model(x), y)
-        loss.backward()
-        opt.step()
-        return loss
-    step.model = model
-    return step
+    return training_step(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=LR), tensors)
 
 
 def torch_step(sizes, data, torch, seed=0):
@@ -93,9 +81,12 @@ def torch_step(sizes, data, torch, seed=0):
             layer.bias.copy_(torch.from_numpy(b))
         layers += [layer, torch.nn.ReLU()] if i < len(ref.weights) - 1 else [layer]
     model = torch.nn.Sequential(*layers)
-    loss_fn = torch.nn.CrossEntropyLoss()
-    opt = torch.optim.SGD(model.parameters(), lr=LR)
     tensors = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
+    return training_step(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=LR), tensors)
+
+
+def training_step(model, loss_fn, opt, tensors):
+    """``step()`` through a framework's public API (tinynn and PyTorch spell it alike)."""
     nxt = _cycle(tensors)
 
     def step():
@@ -105,4 +96,5 @@ def torch_step(sizes, data, torch, seed=0):
         loss.backward()
         opt.step()
         return loss
+    step.model = model
     return step

@@ -13,20 +13,18 @@ SHAPES = {"1 element": (1,), "10x10": (10, 10)}
 def tinynn_fn(shape):
     import tinynn as tn
 
-    rng = np.random.default_rng(0)
-    a = tn.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
-    b = tn.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
-
-    def run():
-        a.grad = b.grad = None
-        (a * b + a).sum().backward()
-    return run
+    return _run_fn(shape, lambda values: tn.tensor(values, requires_grad=True))
 
 
 def torch_fn(shape, torch):
+    return _run_fn(shape, lambda values: torch.tensor(values, requires_grad=True))
+
+
+def _run_fn(shape, leaf):
+    """``run()``: forward + backward of (a*b + a).sum() on two leaves made by ``leaf``."""
     rng = np.random.default_rng(0)
-    a = torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
-    b = torch.tensor(rng.standard_normal(shape).astype(np.float32), requires_grad=True)
+    a = leaf(rng.standard_normal(shape).astype(np.float32))
+    b = leaf(rng.standard_normal(shape).astype(np.float32))
 
     def run():
         a.grad = b.grad = None
