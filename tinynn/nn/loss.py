@@ -22,7 +22,7 @@ class _Loss(Module):
         self.reduction = reduction
 
     def forward(self, input, target):
-        return type(self)._fn(input, target, reduction=self.reduction)
+        return self._fn(input, target, self.reduction)
 
 
 class MSELoss(_Loss):

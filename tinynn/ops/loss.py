@@ -198,17 +198,18 @@ def _paired_loss(op, function, pred, target, reduction):
 
 def _check_class_indices(op, target, n, classes):
     """Targets (N,) of integer class ids in 0..classes-1, one per row of the input."""
-    if target.dtype.kind not in "iu":
-        raise TypeError(f"{op}: class-index targets must be integers, got {target.dtype}; "
+    data = target.data
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got {data.dtype}; "
                         "use target.to(dtype='int64'), or pass (N, C) probabilities")
-    if target.shape != (n,):
-        raise ValueError(f"{op}: {n} rows of logits but targets of shape {target.shape}: expected ({n},)")
-    if target.size:
-        low, high = int(target.data.min()), int(target.data.max())
-        if low < 0 or high >= classes:
-            bad = high if high >= classes else low
-            raise IndexError(f"{op}: class index {bad} is out of range for {classes} classes "
-                             f"(valid: 0..{classes - 1})")
+    if data.shape != (n,):
+        raise ValueError(f"{op}: {n} rows of logits but targets of shape {data.shape}: expected ({n},)")
+    # read as unsigned, a negative index is huge: one max() checks both ends of the range
+    if data.size and int(data.view(data.dtype.str.replace("i", "u")).max()) >= classes:
+        low, high = int(data.min()), int(data.max())
+        bad = high if high >= classes else low
+        raise IndexError(f"{op}: class index {bad} is out of range for {classes} classes "
+                         f"(valid: 0..{classes - 1})")
 
 
 def mse_loss(pred, target, reduction="mean"):
@@ -229,14 +230,14 @@ def cross_entropy(logits, target, reduction="mean"):
     >>> round(cross_entropy(tn.tensor([[0.0, 0.0]]), tn.tensor([1])).item(), 4)  # log 2
     0.6931
     """
-    if logits.ndim != 2:
+    if logits.data.ndim != 2:
         raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {logits.shape}; "
                          "flatten extra axes first")
     target = _as_target("cross_entropy", target, logits)
-    if target.ndim != 1:  # probabilities / one-hot rows: an elementwise pairing
+    if target.data.ndim != 1:  # probabilities / one-hot rows: an elementwise pairing
         return _paired_loss("cross_entropy", CrossEntropy, logits, target, reduction)
     _check_reduction("cross_entropy", reduction)
-    _check_class_indices("cross_entropy", target, *logits.shape)
+    _check_class_indices("cross_entropy", target, *logits.data.shape)
     return CrossEntropy(reduction)(logits, target)
 
 
