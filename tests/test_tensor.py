@@ -177,3 +177,23 @@ def test_python_number_conversions_of_one_element_tensors():
 def test_tensor_from_a_list_of_tensors():
     t = tn.tensor([tn.tensor(1.0), tn.tensor(2.0)])
     assert t.dtype == np.float32 and t.tolist() == [1.0, 2.0]
+
+
+def test_integer_meeting_float_takes_the_float_dtype_as_in_pytorch():
+    # NumPy would give float64 for int64 (op) float32 and for int / int; PyTorch gives the
+    # floating operand's dtype (and the default float for true division), and so does tinynn
+    i = tn.tensor([1, 2])
+    f = tn.tensor([0.5, 1.5])
+    cases = {
+        "i + f": (i + f, [1.5, 3.5]), "f - i": (f - i, [-0.5, -0.5]), "i * f": (i * f, [0.5, 3.0]),
+        "i / f": (i / f, [2.0, 4.0 / 3.0]), "f ** i": (f ** i, [0.5, 2.25]), "i + 1.5": (i + 1.5, [2.5, 3.5]),
+        "i / 2": (i / 2, [0.5, 1.0]), "i / i": (i / i, [1.0, 1.0]),
+        "i @ w": (i @ tn.tensor([[1.0], [2.0]]), [5.0]),
+    }
+    for text, (value, expected) in cases.items():
+        assert value.dtype == np.float32, f"{text} gave {value.dtype}"
+        np.testing.assert_allclose(value.data, expected, rtol=1e-6, err_msg=text)
+    assert (i + i).dtype == np.int64 and (i * 3).dtype == np.int64  # integers stay integers
+    w = tn.tensor([1.0, 2.0], requires_grad=True)
+    (w * i).sum().backward()
+    assert w.grad.dtype == np.float32 and w.grad.tolist() == [1.0, 2.0]
