@@ -19,6 +19,14 @@ def _mlp_loss():
     return (F.sigmoid(F.linear(x, w, b)) * 2).sum(), (x, w, b)
 
 
+def test_unnamed_leaves_are_labelled_param_only_when_they_are_parameters():
+    layer = nn.Linear(3, 2)
+    a = tn.tensor([[1.0, 2.0, 3.0]], requires_grad=True)  # requires grad, but not a Parameter
+    nodes, _ = collect_graph(layer(a * 2).sum())
+    leaves = sorted(n["label"] for n in nodes if n["kind"] in ("leaf", "param"))
+    assert leaves == ["2", "input", "param", "param"]  # the constant, a, weight, bias
+
+
 def test_collect_graph_nodes_edges_and_shapes():
     loss, _ = _mlp_loss()
     nodes, edges = collect_graph(loss)

@@ -19,6 +19,7 @@ digraph tinynn {
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn.nn.module import Parameter
 from tinynn.tensor import Tensor
 from tinynn.viz._mpl import finish, new_axes
 
@@ -32,7 +33,9 @@ def _leaf_label(t: Tensor) -> str:
         return t.name
     if t.data.size == 1 and not t.requires_grad:  # a constant such as the 2 in ``x * 2``
         return f"{backend.to_host(t.data).item():g}"
-    return "param" if t.requires_grad else "const"
+    if isinstance(t, Parameter):
+        return "param"
+    return "input" if t.requires_grad else "const"  # a tensor you made with requires_grad=True
 
 
 def collect_graph(root: Tensor):
@@ -41,13 +44,14 @@ def collect_graph(root: Tensor):
     Returns ``(nodes, edges)``: nodes is a list of dicts ``{"id", "kind" ("leaf", "param", "op"
     or "output"), "label", "depth"}`` in an order where every node comes after its inputs;
     edges is a list of ``(src_id, dst_id, shape_text)``. Leaves that require grad have kind
-    "param" instead of "leaf".
+    "param" instead of "leaf"; unnamed ones are labelled "param" if they are an
+    ``nn.Parameter`` and "input" otherwise (name a tensor, ``t.name = "W"``, to label it).
 
     >>> import tinynn as tn
     >>> a = tn.tensor([1.0, 2.0], requires_grad=True)
     >>> nodes, edges = collect_graph((a * a).sum())
     >>> [n["label"] for n in nodes], [e[2] for e in edges]
-    (['param', 'Mul', 'Sum', 'output'], ['(2,)', '(2,)', '(2,)', '()'])
+    (['input', 'Mul', 'Sum', 'output'], ['(2,)', '(2,)', '(2,)', '()'])
     """
     if not isinstance(root, Tensor):
         raise TypeError(f"collect_graph: expected a Tensor, got {type(root).__name__}")
