@@ -156,11 +156,14 @@ def run(quick=False):
         tn.manual_seed(0)
         ours, theirs = make(torch)
         contenders = {"tinynn": ours} if theirs is None else {"tinynn": ours, "torch": theirs}
-        result = timing.interleaved(contenders, calls=calls, warmup=5)
+        # turns of 10 calls with a pause before each: tinynn's BLAS threads and PyTorch's own
+        # pool must not spin on each other's turns; the ratio is paired turn by turn
+        result = timing.interleaved(contenders, calls=calls, warmup=5, block=10, settle=0 if theirs is None else 0.25)
         row = {"layer": name, "shape": shape, "tinynn ms": round(result["tinynn"]["median"] * 1e3, 3)}
         if theirs is not None:
             row["torch ms"] = round(result["torch"]["median"] * 1e3, 3)
-            row["tinynn / torch"] = round(result["tinynn"]["median"] / result["torch"]["median"], 2)
+            ratio = timing.paired_ratio(result["tinynn"], result["torch"])
+            row["tinynn / torch"] = f"{ratio['median']:.2f} ({ratio['p25']:.2f}–{ratio['p75']:.2f})"
         rows.append(row)
     return rows
 
