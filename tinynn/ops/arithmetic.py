@@ -12,6 +12,8 @@ from tinynn.tensor import Function, unbroadcast
 def _float_pair(a, b):
     """PyTorch's rule where it differs from NumPy's: an integer or bool operand meeting a
     floating one takes that floating dtype (int64 + float32 -> float32; NumPy gives float64)."""
+    if a.dtype == b.dtype:
+        return a, b
     if a.dtype.kind == "f" and b.dtype.kind in "biu":
         return a, b.astype(a.dtype)
     if b.dtype.kind == "f" and a.dtype.kind in "biu":
@@ -21,8 +23,7 @@ def _float_pair(a, b):
 
 class Add(Function):
     def forward(self, a, b):
-        if a.dtype != b.dtype:
-            a, b = _float_pair(a, b)
+        a, b = _float_pair(a, b)
         return a + b
 
     def backward(self, grad):
@@ -31,8 +32,7 @@ class Add(Function):
 
 class Sub(Function):
     def forward(self, a, b):
-        if a.dtype != b.dtype:
-            a, b = _float_pair(a, b)
+        a, b = _float_pair(a, b)
         return a - b
 
     def backward(self, grad):
@@ -41,8 +41,7 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
-        if a.dtype != b.dtype:
-            a, b = _float_pair(a, b)
+        a, b = _float_pair(a, b)
         self.a, self.b = a, b
         return a * b
 
@@ -55,8 +54,7 @@ class Div(Function):
     def forward(self, a, b):
         if a.dtype.kind in "biu" and b.dtype.kind in "biu":  # true division: the default float
             a = a.astype(backend.default_dtype())
-        if a.dtype != b.dtype:
-            a, b = _float_pair(a, b)
+        a, b = _float_pair(a, b)
         self.a, self.b = a, b
         return a / b
 
@@ -71,8 +69,7 @@ class Pow(Function):
     """a ** b; d/da = b a^(b-1), d/db = a^b log(a) (defined for a > 0)."""
 
     def forward(self, a, b):
-        if a.dtype != b.dtype:
-            a, b = _float_pair(a, b)
+        a, b = _float_pair(a, b)
         self.a, self.b = a, b
         self.out = a ** b
         return self.out
@@ -113,8 +110,7 @@ class MatMul(Function):
                 f"({(b.shape[-2] if b.ndim > 1 else b.shape[0]) if b.ndim else 'scalar'}). "
                 "Use * for elementwise products, or transpose one operand (x.T)."
             )
-        if a.dtype != b.dtype:
-            a, b = _float_pair(a, b)
+        a, b = _float_pair(a, b)
         self.a, self.b = a, b
         return a @ b
 
