@@ -1,9 +1,10 @@
-"""``python -m benchmarks [--quick] [--threads N]``: see benchmarks/run.py."""
+"""``python -m benchmarks [--quick] [--threads N] [--update-results]``: see benchmarks/run.py."""
 import sys
 
 from benchmarks import machine
 
-# Thread counts must be in the environment before NumPy (and its BLAS) loads.
+# Thread counts must be in the environment before NumPy (and its BLAS) loads: read them here,
+# before anything imports NumPy, instead of waiting for argparse.
 for i, arg in enumerate(sys.argv):
     if arg == "--threads" and i + 1 < len(sys.argv):
         machine.request_threads(int(sys.argv[i + 1]))

@@ -1,16 +1,24 @@
-"""One MLP training step three ways, from the same weights and batches.
+"""One MLP training step four ways, from the same initial weights and the same batches.
 
 * tinynn, through the public API a learner uses: ``nn.Sequential`` of ``nn.Linear`` and
   ``nn.ReLU``, ``nn.CrossEntropyLoss``, ``optim.SGD``;
-* hand-written NumPy backprop (``numpy_mlp.NumpyMLP``), the floor for any NumPy engine;
+* the floor (``floor.FloorMLP``): hand-written NumPy, every buffer preallocated, every op in place;
+* the naive reference (``numpy_mlp.NumpyMLP``): hand-written NumPy, allocating as plain code does;
 * PyTorch CPU eager, the same model, when torch imports.
 
 Each builder returns ``step()``: forward, softmax cross-entropy, backward, SGD update.
+
+>>> data = batches((4, 8, 3), 5)
+>>> steps = [floor_step((4, 8, 3), data), naive_step((4, 8, 3), data), tinynn_step((4, 8, 3), data)]
+>>> losses = [[float(s()) for _ in range(3)] for s in steps]
+>>> bool(np.allclose(losses[0], losses[1], rtol=1e-5) and np.allclose(losses[0], losses[2], rtol=1e-5))
+True
 """
 from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.floor import FloorMLP
 from benchmarks.numpy_mlp import NumpyMLP
 
 SIZES = {  # name: (layer widths, batch size)
@@ -22,15 +30,15 @@ LR = 0.01
 N_BATCHES = 4  # the steps cycle through a few fixed batches (no data loading is timed)
 
 
-def batches(sizes, batch, seed=1):
+def batches(widths, batch, seed=1):
     """A few float32 input batches and int64 class labels."""
     rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((batch, sizes[0])).astype(np.float32),
-             rng.integers(0, sizes[-1], batch).astype(np.int64)) for _ in range(N_BATCHES)]
+    return [(rng.standard_normal((batch, widths[0])).astype(np.float32),
+             rng.integers(0, widths[-1], batch).astype(np.int64)) for _ in range(N_BATCHES)]
 
 
 def _cycle(items):
-    state = {"i": 0}
+    state = {"i": -1}
 
     def next_item():
         state["i"] = (state["i"] + 1) % len(items)
@@ -38,8 +46,17 @@ def _cycle(items):
     return next_item
 
 
-def numpy_step(sizes, data, seed=0):
-    mlp = NumpyMLP.init(sizes, seed)
+def floor_step(widths, data, seed=0):
+    ref = NumpyMLP.init(widths, seed)
+    mlp = FloorMLP(ref.weights, ref.biases, batch=len(data[0][1]))
+    return _hand_step(mlp, data)
+
+
+def naive_step(widths, data, seed=0):
+    return _hand_step(NumpyMLP.init(widths, seed), data)
+
+
+def _hand_step(mlp, data):
     nxt = _cycle(data)
 
     def step():
@@ -48,41 +65,31 @@ def numpy_step(sizes, data, seed=0):
     return step
 
 
-def tinynn_model(sizes, seed=0):
-    """nn.Sequential(Linear, ReLU, ..., Linear) holding NumpyMLP.init(sizes, seed)'s weights."""
+def tinynn_step(widths, data, seed=0):
     import tinynn as tn
-    from tinynn import nn
-
-    ref = NumpyMLP.init(sizes, seed)
-    layers = []
-    for i, (w, b) in enumerate(zip(ref.weights, ref.biases)):
-        layer = nn.Linear(w.shape[1], w.shape[0])
-        layer.weight.data[...] = w
-        layer.bias.data[...] = b
-        layers += [layer, nn.ReLU()] if i < len(ref.weights) - 1 else [layer]
-    return nn.Sequential(*layers), tn
-
-
-def tinynn_step(sizes, data, seed=0):
     from tinynn import nn, optim
 
-    model, tn = tinynn_model(sizes, seed)
-    tensors = [(tn.Tensor(x), tn.Tensor(y)) for x, y in data]
+    model = _sequential(nn, widths, seed, tn.tensor)
+    tensors = [(tn.tensor(x), tn.tensor(y)) for x, y in data]
     return training_step(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=LR), tensors)
 
 
-def torch_step(sizes, data, torch, seed=0):
-    ref = NumpyMLP.init(sizes, seed)
-    layers = []
-    for i, (w, b) in enumerate(zip(ref.weights, ref.biases)):
-        layer = torch.nn.Linear(w.shape[1], w.shape[0])
-        with torch.no_grad():
-            layer.weight.copy_(torch.from_numpy(w))
-            layer.bias.copy_(torch.from_numpy(b))
-        layers += [layer, torch.nn.ReLU()] if i < len(ref.weights) - 1 else [layer]
-    model = torch.nn.Sequential(*layers)
+def torch_step(widths, data, torch, seed=0):
+    model = _sequential(torch.nn, widths, seed, torch.from_numpy)
     tensors = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in data]
     return training_step(model, torch.nn.CrossEntropyLoss(), torch.optim.SGD(model.parameters(), lr=LR), tensors)
+
+
+def _sequential(nn, widths, seed, to_tensor):
+    """``nn.Sequential(Linear, ReLU, ..., Linear)`` holding ``NumpyMLP.init(widths, seed)``'s
+    weights, loaded through ``load_state_dict`` (tinynn and PyTorch spell it alike)."""
+    ref = NumpyMLP.init(widths, seed)
+    layers = []
+    for i, (w, b) in enumerate(zip(ref.weights, ref.biases)):
+        layer = nn.Linear(w.shape[1], w.shape[0])
+        layer.load_state_dict({"weight": to_tensor(w), "bias": to_tensor(b)})
+        layers += [layer, nn.ReLU()] if i < len(ref.weights) - 1 else [layer]
+    return nn.Sequential(*layers)
 
 
 def training_step(model, loss_fn, opt, tensors):

@@ -1,13 +1,15 @@
-"""The floor: an MLP training step written by hand in NumPy, the way a good engineer would.
+"""The naive reference: an MLP training step written by hand in NumPy, the plain way.
 
 No autodiff, no graph, no framework: forward, softmax cross-entropy with its fused gradient
 (softmax - one_hot) / N, backward by hand [E8, E10], and an in-place SGD update. Any NumPy
-engine does at least this work, so ``tinynn time / this time`` is the cost of the engine.
+engine does at least this arithmetic. It still allocates each step's activations and
+gradients afresh, as ordinary NumPy code does; ``floor.FloorMLP`` is the same step with every
+buffer preallocated, the stricter floor of issue 17. Both are reported side by side.
 
 >>> import numpy as np
 >>> mlp = NumpyMLP.init([4, 8, 3], seed=0)
 >>> x = np.ones((5, 4), np.float32); y = np.array([0, 1, 2, 0, 1])
->>> loss = mlp.step(x, y, lr=0.1); loss.dtype, loss > 0
+>>> loss = mlp.step(x, y, lr=0.1); loss.dtype, bool(loss > 0)
 (dtype('float32'), True)
 """
 from __future__ import annotations
