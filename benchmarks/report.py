@@ -111,7 +111,7 @@ def large_note(results):
 def machine_lines(results):
     m = results["machine"]
     blas = "; ".join(f"{b['library']} {b['version'] or ''} ({b['architecture'] or 'kernels unknown'}, "
-                     f"{b['threads'] or '?'} threads)" for b in m["blas"])
+                     f"threads: {b['threads'] or '?'})" for b in m["blas"])
     env = ", ".join(f"{k}={v}" for k, v in m["thread_env"].items() if v) or "none of " + \
         "/".join(m["thread_env"]) + " set"
     lines = [f"- Machine: {m['cpu']}, {m['cores']} cores ({m['platform']}); Python {m['python']}; "
@@ -186,7 +186,8 @@ def rows_lines(results):
     rows = results["rows"]
     throughput = any("throughput" in r for r in rows)
     lines = ["## Layers and models (benchmarks/registry.py)", "",
-             "Forward + backward, tinynn and PyTorch in paused turns of ten calls; ratio paired turn by turn.", "",
+             "Forward + backward (or one training step), tinynn and PyTorch taking turns with a pause before each; "
+             "ratio paired turn by turn. A row is one entry of registry.ROWS.", "",
              "| row | shape | turns | tinynn | PyTorch | tinynn / PyTorch |" + (" throughput |" if throughput else "")
              + " goal | verdict |",
              "|---|---|---|---|---|---|" + ("---|" if throughput else "") + "---|---|"]
