@@ -29,11 +29,24 @@
 #    30-line engine.
 
 # %%
+# Find tutorials/_setup.py (the fast switch and the output folder, shared by the tutorials).
+# A script finds it next to itself; a notebook started anywhere else (Colab, JupyterLab
+# opened at the repository root, jupytext --execute) looks in the working directory, in
+# its parents' tutorials/ folders and one level down (a clone inside the working directory).
+import sys
+from pathlib import Path
+
+here = Path.cwd()
+candidates = [here / "_setup.py", *(d / "tutorials" / "_setup.py" for d in (here, *here.parents)),
+              *here.glob("*/tutorials/_setup.py")]
+sys.path += [str(p.parent) for p in candidates if p.is_file()][:1]
+
+# %%
 import math
 import time
 
 import numpy as np
-from _setup import save  # shared by the tutorials (tutorials/_setup.py)
+from _setup import save  # tutorials/_setup.py, found above
 
 import tinynn as tn
 from tinynn.viz import draw_graph, to_dot

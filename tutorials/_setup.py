@@ -1,7 +1,11 @@
-"""What every tutorial shares: the fast switch, where figures go, and how they are saved.
+"""What every tutorial shares: the fast switch, where outputs go, and how figures are saved.
 
-``TINYNN_FAST=1`` (the test suite sets it) asks for smaller problems; figures go next to the
-tutorials in ``figures/``, or into ``$TINYNN_OUT`` when it is set.
+* ``TINYNN_FAST=1`` (the test suite sets it) asks for smaller problems.
+* Figures and checkpoints go to ``tutorials/out/`` (git-ignored, so running a tutorial
+  leaves the checkout clean), or into ``$TINYNN_OUT`` when it is set. The pictures shown
+  in the tutorials' README live in ``tutorials/figures/``; refresh them with
+  ``TINYNN_OUT=tutorials/figures python tutorials/NN_name.py``.
+* Figures are saved at ``DPI`` dots per inch: legible at notebook size.
 """
 import os
 import pathlib
@@ -9,12 +13,17 @@ import pathlib
 import matplotlib.pyplot as plt
 
 FAST = os.environ.get("TINYNN_FAST") == "1"
-OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or pathlib.Path(__file__).resolve().parent / "figures")
+HERE = pathlib.Path(__file__).resolve().parent
+OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or HERE / "out").resolve()
 OUT.mkdir(parents=True, exist_ok=True)
+DPI = 120
+
+plt.rcParams.update({"figure.dpi": 100, "axes.titlesize": 11, "axes.labelsize": 10, "legend.fontsize": 8,
+                     "xtick.labelsize": 9, "ytick.labelsize": 9})
 
 
 def save(fig, name):
     """Save a figure into OUT; keep it open when a notebook shows figures inline."""
-    fig.savefig(OUT / name, dpi=80, bbox_inches="tight")
+    fig.savefig(OUT / name, dpi=DPI, bbox_inches="tight")
     if "inline" not in plt.get_backend():
         plt.close(fig)
