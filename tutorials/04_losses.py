@@ -24,6 +24,31 @@
 # For each loss we derive the gradient, check it against autodiff and finite differences,
 # and for the three suspects we evaluate the document's form next to the correct one on the
 # same numbers and let a gradient check decide.
+#
+# **What the documents say** (all five are described in [documents.md](documents.md)).
+#
+# Document 000, §4.1, item 2 (损失函数, loss functions):
+# > The loss function measures the gap between the model's predictions and the true results
+# > (损失函数用于衡量模型预测结果与真实结果之间的差距): mean squared error
+# > MSE(y, ŷ) = (1/n) Σᵢ (yᵢ − ŷᵢ)², cross-entropy loss CE(y, ŷ) = −Σᵢ yᵢ log(ŷᵢ).
+#
+# Document 001, §4.1 and §4.2:
+# > MSE = (1/m) Σᵢ (ŷᵢ − yᵢ)², Cross Entropy Loss = −(1/m) Σᵢ yᵢ · log(ŷᵢ), where ŷᵢ is
+# > the predicted value, yᵢ the true value and **m the number of samples** (其中，ŷᵢ是预测值，
+# > yᵢ是真实值，m是样本数量). […] Differentiating the MSE gives (对MSE求导数，得到)
+# > ∇_ŷ MSE = (1/m) Σᵢ −2(ŷᵢ − yᵢ); setting the derivative to 0 gives ŷᵢ = yᵢ.
+#
+# Document 003, §4.2.2:
+# > L(θ) = −(1/m) Σᵢ Σₖ yₖ⁽ⁱ⁾ log zₖ⁽ⁱ⁾, where yₖ⁽ⁱ⁾ is the label of sample i for class k
+# > and **zₖ⁽ⁱ⁾ the predicted probability of sample i for class k** (zₖ⁽ⁱ⁾表示第i个样本在
+# > 第k个类别的预测概率).
+#
+# Document 000, §4.3 (a binary classifier, 二分类问题) and document 001, §4.3 (the worked
+# example E18) are quoted where we take them apart below.
+#
+# **Notation.** Sections 1, 2 and 4 use the letters of documents 001–004: **ŷ is the
+# prediction, y the target**. Section 3 (E11) is from document 000, which writes **y for
+# the prediction and y₀ for the target** (as tutorial 2 does). See the [glossary](glossary.md).
 
 # %%
 # Find tutorials/_setup.py (the fast switch and the output folder, shared by the tutorials).
@@ -75,8 +100,8 @@ p = t64(pred, grad=True)
 loss = F.mse_loss(p, t64(target))
 loss.backward()
 formula = 2 / len(pred) * (np.array(pred) - np.array(target))  # [E4]
-print(f"MSE = {loss.item():.4f};  autodiff ∂/∂ŷ = {p.grad};  (2/n)(ŷ − y) = {formula}")
-assert np.allclose(p.grad, formula, rtol=1e-12)
+print(f"MSE = {loss.item():.4f};  autodiff ∂/∂ŷ = {np.asarray(p.grad)};  (2/n)(ŷ − y) = {formula}")
+assert np.allclose(np.asarray(p.grad), formula, rtol=1e-12)
 assert np.allclose(numeric_gradient(lambda q: F.mse_loss(q, t64(target)), pred), formula, atol=1e-8)
 
 # %% [markdown]
@@ -154,10 +179,10 @@ F.cross_entropy(z_fused, tn.tensor([0, 1])).backward()  # class indices, mean ov
 
 y_hat = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
 formula = (y_hat - onehot) / m  # [E5], divided by m for the batch mean
-print("softmax then log, autodiff:\n", z_separate.grad)
-print("fused cross_entropy:\n", z_fused.grad)
+print("softmax then log, autodiff:\n", np.asarray(z_separate.grad))
+print("fused cross_entropy:\n", np.asarray(z_fused.grad))
 print("(ŷ − y)/m:\n", formula)
-assert np.allclose(z_separate.grad, formula, rtol=1e-12) and np.allclose(z_fused.grad, formula, rtol=1e-12)
+assert np.allclose(np.asarray(z_separate.grad), formula, rtol=1e-12) and np.allclose(np.asarray(z_fused.grad), formula, rtol=1e-12)
 assert np.allclose(numeric_gradient(lambda z: F.cross_entropy(z, tn.tensor([0, 1])), logits), formula, atol=1e-8)
 
 # %% [markdown]
@@ -175,14 +200,50 @@ assert np.isnan(separate) or np.isinf(separate)
 assert fused == 2000.0
 
 # %% [markdown]
-# **E24's z.** Document 003 writes log zₖ⁽ⁱ⁾ and calls z "the predicted probability". It must
-# be the softmax output: a logit can be negative, and the log of a negative number is not
-# defined. tinynn's `F.cross_entropy` therefore takes the logits and applies the softmax
-# itself (class indices or probability rows as the target, the mean over the batch as E15).
+# ### E15: over what does i run?
+#
+# Document 001 defines m as the number of samples, so in E15 = −(1/m) Σᵢ yᵢ log ŷᵢ the index
+# i runs over **samples**. Read that way, with one label yᵢ ∈ {0, 1} and one predicted
+# probability ŷᵢ per sample, the formula is not a usable loss: a sample with yᵢ = 0
+# contributes 0 whatever is predicted for it, so it gets **no gradient**, and predicting
+# ŷ = 1 for everything gives the smallest possible loss, 0. E15 is right only if i also runs
+# over the classes, i.e. it is E24's double sum −(1/m) Σᵢ Σₖ yₖ⁽ⁱ⁾ log ŷₖ⁽ⁱ⁾; for two classes
+# that is binary cross-entropy, which has the missing (1 − y) log(1 − ŷ) term.
+
+# %%
+p_pos = np.array([0.9, 0.8, 0.3])  # predicted probability of class 1, one number per sample
+labels01 = np.array([1.0, 0.0, 0.0])  # samples 2 and 3 are negatives; sample 2 is badly wrong
+q = t64(p_pos, grad=True)
+e15_literal = -(t64(labels01) * q.log()).mean()  # −(1/m) Σᵢ yᵢ log ŷᵢ, i over samples
+e15_literal.backward()
+literal_grad = np.asarray(q.grad)
+q_bce = t64(p_pos, grad=True)
+F.binary_cross_entropy(q_bce, t64(labels01)).backward()  # −(1/m) Σᵢ [yᵢ log ŷᵢ + (1 − yᵢ) log(1 − ŷᵢ)]
+bce_grad = np.asarray(q_bce.grad)
+print("E15, i over samples: gradient", literal_grad.round(4) + 0.0, " (zero for both negatives)")
+print("binary cross-entropy:  gradient", bce_grad.round(4))
+assert np.allclose(literal_grad, [-1 / (3 * 0.9), 0.0, 0.0], atol=1e-12)  # by hand: −yᵢ/(m ŷᵢ)
+assert np.allclose(bce_grad, (p_pos - labels01) / (p_pos * (1 - p_pos)) / 3, atol=1e-12)
+assert bce_grad[1] > 1.0  # BCE pushes the wrong negative down hard
+everything_positive = -(labels01 * np.log(np.ones(3))).mean()  # ŷᵢ = 1 for every sample
+assert everything_positive == 0.0  # "always predict 1" minimises the literal reading
+# with i over the classes too (rows (1 − ŷ, ŷ) and one-hot targets) it is binary cross-entropy:
+two_class = -(np.stack([1 - labels01, labels01], 1) * np.log(np.stack([1 - p_pos, p_pos], 1))).sum() / 3
+assert abs(two_class - F.binary_cross_entropy(t64(p_pos), t64(labels01)).item()) < 1e-12
+
+# %% [markdown]
+# **E24's z.** Document 003 writes log zₖ⁽ⁱ⁾ and defines zₖ⁽ⁱ⁾ as the *predicted
+# probability* of sample i for class k (quoted above). With that definition E24 is
+# correct: it is E15 with the sum over classes written out. The only trap is the letter:
+# the same document calls the pre-activation z in E23 (z_l = Σⱼ w_lj a_j + b_l), and in most
+# code z means the logits. Feed logits into E24's log and it breaks, since a logit can be
+# negative. So tinynn's `F.cross_entropy` takes the logits and applies the (log-)softmax
+# itself (class indices or probability rows as the target, the mean over the batch as E15);
+# pass it probabilities and you would apply softmax twice.
 
 # %%
 with np.errstate(invalid="ignore"):
-    log_of_logits = np.log(logits)  # what E24 computes if z are the logits
+    log_of_logits = np.log(logits)  # what E24 would compute if z were taken to be the logits
 print("log of the raw logits:", log_of_logits[0], "(NaN where a logit is negative)")
 assert np.isnan(log_of_logits).any()
 assert abs(F.cross_entropy(t64(logits), tn.tensor(onehot)).item()
@@ -192,7 +253,16 @@ assert abs(F.cross_entropy(t64(logits), tn.tensor(onehot)).item()
 # %% [markdown]
 # ## 3. Binary cross-entropy and E11 (suspect)
 #
-# For one sigmoid output y = σ(z), z = Wx + b, and a 0/1 target y₀, document 000 uses
+# Document 000, §4.3 ("案例分析与讲解", case study):
+#
+# > Suppose a binary classification problem (二分类问题) with input features x, weights W,
+# > bias b, output y and true value y₀. […] We compute the error with the cross-entropy
+# > loss (使用交叉熵损失函数计算误差): Error = −[y₀ log(y) + (1 − y₀) log(1 − y)].
+# > Differentiating with respect to W and b (对误差关于 W 和 b 求导):
+# > ∂Error/∂W = (y − y₀) ∂y/∂z · x, ∂Error/∂b = (y − y₀) ∂y/∂z.
+#
+# (Here, as in document 000, y is the prediction and y₀ the target.) For one sigmoid
+# output y = σ(z), z = Wx + b, and a 0/1 target y₀, document 000 uses
 # Error = −[y₀ log y + (1 − y₀) log(1 − y)]. Its derivative with respect to the *output* is
 # ∂E/∂y = (y − y₀) / (y(1 − y)), and y(1 − y) = σ'(z), so through the sigmoid
 #
@@ -237,7 +307,7 @@ e11_numbers = (doc, right, check)
 # tinynn's fused BCE-with-logits has exactly this gradient, σ(z) − y₀, with respect to z:
 zt = t64([[z]], grad=True)
 F.binary_cross_entropy_with_logits(zt, t64(y0)).backward()
-assert np.allclose(zt.grad, 1 / (1 + np.exp(-z)) - y0)
+assert np.allclose(np.asarray(zt.grad), 1 / (1 + np.exp(-z)) - y0)
 
 # %% [markdown]
 # The factor matters most when the neuron is confidently wrong. With y₀ = 1 and z = −6 the
@@ -253,15 +323,15 @@ squared = 0.5 * (F.sigmoid(z_sq) - ones) ** 2  # one loss per z
 cross = F.binary_cross_entropy_with_logits(z_ce, ones, reduction="none")
 squared.sum().backward()  # the sum's gradient is each point's own derivative
 cross.sum().backward()
-curves = {"½(σ(z) − 1)²  (E9's loss)": (squared.numpy(), np.abs(z_sq.grad)),
-          "BCE, target 1 (E11's loss)": (cross.numpy(), np.abs(z_ce.grad))}
+curves = {"½(σ(z) − 1)²  (E9's loss)": (squared.numpy(), np.abs(np.asarray(z_sq.grad))),
+          "BCE, target 1 (E11's loss)": (cross.numpy(), np.abs(np.asarray(z_ce.grad)))}
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
 for name, (values, grads) in curves.items():
     axes[0].plot(zs, values, label=name)
     axes[1].plot(zs, grads, label=name)
-axes[0].set(title="loss when the target is 1", xlabel="logit z", ylim=(0, 4))
-axes[1].set(title="|∂loss/∂z|", xlabel="logit z")
+axes[0].set(title="loss of one sigmoid output, target 1", xlabel="logit z", ylabel="loss", ylim=(0, 4))
+axes[1].set(title="its slope: how hard training pushes", xlabel="logit z", ylabel="|∂loss/∂z|")
 axes[1].axvline(-6, color="grey", ls=":", lw=1)
 for ax in axes:
     ax.legend(fontsize=7)
@@ -274,10 +344,15 @@ assert mse_grad_at_minus6 < 0.01 < 0.99 < bce_grad_at_minus6
 # %% [markdown]
 # ## 4. The worked example E18, number by number
 #
-# Document 001 §4.3: predictions ŷ = (0.9, 0.1), target y = (1, 0).
+# Document 001 §4.3 ("案例分析与讲解", case study):
 #
-# > MSE = ½ · (0.9 − 1)² + (0.1 − 0)² = 0.05;  ∇_ŷ MSE = −2 · (0.9 − 1) = −0.2;
-# > with α = 0.1: ŷ ← (0.9, 0.1) − 0.1 · (−0.2) = (0.92, 0.08).
+# > Suppose a classification task: decide whether an image contains a cat. […] The model's
+# > predicted probability distribution is ŷ = (0.9, 0.1), the true label y = (1, 0)
+# > (模型预测的概率分布为 ŷ = (0.9, 0.1)，真实标签为 y = (1, 0)).
+# > Step 1, the MSE loss (计算MSE损失): MSE = ½ · (0.9 − 1)² + (0.1 − 0)² = 0.05.
+# > Step 2, the gradient (计算梯度): ∇_ŷ MSE = −2 · (0.9 − 1) = −0.2.
+# > Step 3, update (更新参数) with learning rate α = 0.1:
+# > ŷ_(t+1) = ŷ_t − α · ∇_ŷ MSE = (0.9, 0.1) − 0.1 · (−0.2) = (0.92, 0.08).
 #
 # Four conventions are in common use: the mean or the sum over the elements, with or
 # without a ½ in front. We compute the loss and its gradient (by autodiff) under each.
@@ -297,7 +372,8 @@ def e18_recompute(y_hat, y, lr=0.1):
         q = t64(y_hat, grad=True)
         value = fn(q)
         value.backward()
-        results[name] = (value.item(), q.grad.copy(), np.asarray(y_hat) - lr * q.grad)
+        grad = np.array(q.grad)  # a copy, as an array (whether .grad is an array or a Tensor)
+        results[name] = (value.item(), grad, np.asarray(y_hat) - lr * grad)
     return results
 
 
@@ -346,6 +422,9 @@ print("E18: gradient and update match the sum convention; the loss 0.05 matches 
 #   wrong sign, and is 0 on the document's own example).
 # * Softmax + cross-entropy has gradient ŷ − y with respect to the logits (E5), per sample;
 #   the batch mean (E15, E24) divides it by m. Fusing them keeps large logits finite.
+# * E15 needs i to run over the classes as well as the samples (E24's double sum); with i
+#   over samples only, negative samples get zero gradient. E24 is correct as written: its z
+#   is defined as the predicted probability (pass logits to `F.cross_entropy`).
 # * Sigmoid + binary cross-entropy has gradient (y − y₀)x: no σ' (E11 as printed keeps it,
 #   and would stall on confidently wrong outputs).
 # * E18's gradient and update follow the sum convention; its loss value 0.05 follows none.

@@ -157,10 +157,10 @@ assert abs(loss.item() - hand_loss) < 1e-12
 
 worst = 0.0
 for name in params:
-    error = np.abs(hand[name] - tensors[name].grad).max()
+    error = np.abs(hand[name] - np.asarray(tensors[name].grad)).max()
     worst = max(worst, error / np.abs(hand[name]).max())
     print(f"∂L/∂{name}: shape {hand[name].shape}, max |hand − autodiff| = {error:.2e}")
-    assert np.allclose(hand[name], tensors[name].grad, rtol=1e-10, atol=1e-14)
+    assert np.allclose(hand[name], np.asarray(tensors[name].grad), rtol=1e-10, atol=1e-14)
 print(f"largest relative difference: {worst:.1e}")
 
 # %% [markdown]
@@ -174,7 +174,7 @@ print("gradcheck passed for all six parameters")
 
 fig, ax = plt.subplots(figsize=(4, 4))
 for name in params:
-    ax.scatter(hand[name].ravel(), tensors[name].grad.ravel(), s=10, label=name)
+    ax.scatter(hand[name].ravel(), np.asarray(tensors[name].grad).ravel(), s=10, label=name)
 lim = max(np.abs(g).max() for g in hand.values()) * 1.1
 ax.plot([-lim, lim], [-lim, lim], "k:", lw=0.8)
 ax.set(xlabel="hand-written NumPy backward", ylabel="loss.backward()", title="every gradient entry")
@@ -193,7 +193,7 @@ model.load_state_dict({"0.weight": params["W1"], "0.bias": params["b1"], "2.weig
                        "2.bias": params["b2"], "4.weight": params["W3"], "4.bias": params["b3"]})
 nn.CrossEntropyLoss()(model(tn.tensor(X)), tn.tensor(labels)).backward()
 for (name, p), key in zip(model.named_parameters(), ["W1", "b1", "W2", "b2", "W3", "b3"]):
-    assert np.allclose(p.grad, hand[key], rtol=1e-10, atol=1e-14), name
+    assert np.allclose(np.asarray(p.grad), hand[key], rtol=1e-10, atol=1e-14), name
 print("nn.Sequential gradients match the hand pass")
 
 # %% [markdown]

@@ -203,7 +203,7 @@ else:
     print(f"loss: torch {loss_t.item():.6f}, tinynn {loss_n.item():.6f}")
     assert abs(loss_t.item() - loss_n.item()) < 1e-5
     for (name, p), tp in zip(back.named_parameters(), torch_model.parameters()):
-        assert np.allclose(p.grad, tp.grad.numpy(), atol=1e-5), name
+        assert np.allclose(np.asarray(p.grad), tp.grad.numpy(), atol=1e-5), name
     print("PyTorch and tinynn agree on the outputs, the loss and every gradient")
 
 # %% [markdown]
