@@ -1,7 +1,11 @@
-"""tinynn.data: DataLoader, splitting, scaling, toy generators, bundled digits, MNIST from disk."""
+"""tinynn.data: datasets, samplers, collate, DataLoader, splitting, scaling, toy generators, bundled
+digits and Tiny Shakespeare, MNIST from disk."""
+import collections
 import gzip
 import hashlib
 import pathlib
+import re
+import warnings
 
 import numpy as np
 import pytest
@@ -9,24 +13,33 @@ import pytest
 import tinynn as tn
 from tinynn import backend
 from tinynn.data import (
+    BatchSampler,
+    ConcatDataset,
     DataLoader,
     Dataset,
     MinMaxScaler,
+    RandomSampler,
+    SequentialSampler,
     StandardScaler,
+    Subset,
+    SubsetRandomSampler,
     TensorDataset,
+    default_collate,
     load_digits,
     load_mnist,
+    load_shakespeare,
     make_moons,
     make_regression,
     make_spirals,
     make_xor,
+    random_split,
     read_idx,
     train_test_split,
 )
 
 
 def host(t):
-    return backend.to_host(t.data if isinstance(t, tn.Tensor) else t)
+    return t.numpy() if isinstance(t, tn.Tensor) else backend.to_host(t)
 
 
 # --------------------------------------------------------------------------- DataLoader
@@ -105,6 +118,220 @@ def test_loader_and_dataset_errors_are_clear():
         DataLoader((np.zeros(3),), batch_size=0)
     with pytest.raises(TypeError, match="Dataset"):
         DataLoader(42)
+
+
+# --------------------------------------------------------------------------- PyTorch's loader semantics
+class _Rows(Dataset):
+    """The same samples as TensorDataset(x, y), but through the generic collate path."""
+
+    def __init__(self, x, y):
+        self.x, self.y = x, y
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], self.y[i]
+
+
+class _Gen:
+    """Stands for tn.Generator: anything with a NumPy generator in ``.rng``."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+
+def test_default_batch_size_is_one_as_in_pytorch():
+    loader = DataLoader(TensorDataset(np.arange(6.0).reshape(3, 2)))
+    assert loader.batch_size == 1 and len(loader) == 3
+    assert [b[0].shape for b in loader] == [(1, 2)] * 3
+
+
+def test_fast_path_gives_what_collating_the_samples_gives():
+    x, y = np.arange(40, dtype="float32").reshape(20, 2), np.arange(20)
+    for shuffle in (False, True):
+        tn.manual_seed(3)
+        fast = list(DataLoader(TensorDataset(x, y), batch_size=6, shuffle=shuffle))
+        tn.manual_seed(3)
+        slow = list(DataLoader(_Rows(x, y), batch_size=6, shuffle=shuffle))
+        assert len(fast) == len(slow) == 4
+        for a, b in zip(fast, slow):
+            assert type(a) is type(b) is list and len(a) == 2
+            for ta, tb in zip(a, b):
+                assert ta.dtype == tb.dtype and ta.shape == tb.shape and (host(ta) == host(tb)).all()
+
+
+def test_collate_structures_and_dtypes():
+    Point = collections.namedtuple("Point", "x label")
+    batch = default_collate([Point(np.ones(2, "float32"), 1), Point(np.zeros(2, "float32"), 0)])
+    assert type(batch) is Point and batch.x.shape == (2, 2) and batch.label.tolist() == [1, 0]
+    d = default_collate([{"a": 1.0, "s": "x", "b": True}, {"a": 2.0, "s": "y", "b": False}])
+    assert d["a"].dtype == np.float64 and d["s"] == ["x", "y"] and d["b"].dtype == np.bool_
+    assert default_collate([3, 4]).dtype == np.int64
+    assert default_collate([np.float32(1), np.float32(2)]).dtype == np.float32
+    nested = default_collate([(np.zeros(1), (1, 2.5)), (np.ones(1), (3, 4.5))])
+    assert isinstance(nested, list) and nested[1][0].tolist() == [1, 3] and nested[1][1].tolist() == [2.5, 4.5]
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(RuntimeError, match="equal size"):
+        default_collate([(1, 2), (1,)])
+    with pytest.raises(TypeError, match="collate_fn"):
+        default_collate([object(), object()])
+
+
+def test_a_list_is_samples_a_tuple_of_arrays_is_columns():
+    (batch,) = list(DataLoader([np.zeros(3), np.ones(3)], batch_size=2))
+    assert isinstance(batch, tn.Tensor) and batch.shape == (2, 3)
+    columns = list(DataLoader((np.zeros(3), np.ones(3)), batch_size=2))
+    assert len(columns) == 2 and columns[0][0].shape == (2,)
+
+
+def test_batch_size_none_hands_out_single_samples():
+    samples = list(DataLoader(TensorDataset(np.arange(6.0).reshape(3, 2), np.arange(3)), batch_size=None))
+    assert len(samples) == 3 and samples[1][0].shape == (2,) and int(samples[1][1].item()) == 1
+    with pytest.raises(ValueError, match="mutually exclusive with drop_last"):
+        DataLoader(range(3), batch_size=None, drop_last=True)
+
+
+def test_sampler_and_batch_sampler_choose_the_indices():
+    ds = TensorDataset(np.arange(10))
+    picked = [host(b[0]).tolist() for b in DataLoader(ds, batch_size=2, sampler=[9, 0, 5])]
+    assert picked == [[9, 0], [5]]
+    custom = [host(b[0]).tolist() for b in DataLoader(ds, batch_sampler=[[1, 2, 3], [7]])]
+    assert custom == [[1, 2, 3], [7]]
+    loader = DataLoader(ds, batch_sampler=BatchSampler(SequentialSampler(ds), 4, drop_last=True))
+    assert len(loader) == 2 and loader.batch_size is None
+    sub = [int(i) for b in DataLoader(ds, batch_size=3, sampler=SubsetRandomSampler([1, 4, 8])) for i in host(b[0])]
+    assert sorted(sub) == [1, 4, 8]
+    drawn = list(RandomSampler(ds, replacement=True, num_samples=25))
+    assert len(drawn) == 25 and set(drawn) <= set(range(10))
+    with pytest.raises(ValueError, match="mutually exclusive with shuffle"):
+        DataLoader(ds, sampler=[0], shuffle=True)
+    with pytest.raises(ValueError, match="batch_sampler option is mutually exclusive"):
+        DataLoader(ds, batch_size=4, batch_sampler=[[0]])
+
+
+def test_workers_and_pin_memory_are_accepted_and_change_nothing():
+    x, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    tn.manual_seed(0)
+    plain = [host(b[1]).tolist() for b in DataLoader((x, y), batch_size=3, shuffle=True)]
+    tn.manual_seed(0)
+    loader = DataLoader((x, y), batch_size=3, shuffle=True, num_workers=4, pin_memory=True,
+                        persistent_workers=True, prefetch_factor=2)
+    assert [host(b[1]).tolist() for b in loader] == plain
+    with pytest.raises(ValueError, match="non-negative"):
+        DataLoader((x, y), num_workers=-1)
+    with pytest.raises(ValueError, match="prefetch_factor"):
+        DataLoader((x, y), prefetch_factor=2)
+
+
+def test_generator_object_gives_its_own_repeatable_order_and_leaves_the_global_one_alone():
+    y = np.arange(30)
+
+    def order(gen):
+        return [int(i) for b in DataLoader((y,), batch_size=7, shuffle=True, generator=gen) for i in host(b[0])]
+
+    tn.manual_seed(1)
+    expected_global = backend.rng().random()
+    tn.manual_seed(1)
+    first = order(_Gen(42))
+    assert backend.rng().random() == expected_global  # the global stream was not consumed
+    assert order(_Gen(42)) == first and order(_Gen(43)) != first and sorted(first) == list(range(30))
+    assert order(np.random.default_rng(42)) == first  # a NumPy Generator is accepted as it is
+    with pytest.raises(TypeError, match="generator"):
+        DataLoader((y,), shuffle=True, generator=42)
+
+
+def test_getitems_fetches_a_batch_at_once():
+    class Batched(Dataset):
+        calls = []
+
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            raise AssertionError("the loader should use __getitems__")
+
+        def __getitems__(self, indices):
+            self.calls.append(list(indices))
+            return [(float(i),) for i in indices]
+
+    batches = [host(b[0]).tolist() for b in DataLoader(Batched(), batch_size=2)]
+    assert batches == [[0.0, 1.0], [2.0, 3.0], [4.0]] and Batched.calls == [[0, 1], [2, 3], [4]]
+
+
+def test_loader_transform_runs_per_batch_on_the_inputs_only():
+    seen = []
+
+    def double(xb):
+        seen.append((type(xb), xb.shape))
+        return xb * 2
+
+    x, y = np.arange(12, dtype="float32").reshape(6, 2), np.arange(6)
+    for ds in (TensorDataset(x, y), _Rows(x, y)):  # the fast path and the collate path
+        seen.clear()
+        batches = list(DataLoader(ds, batch_size=4, transform=double))
+        assert seen == [(np.ndarray, (4, 2)), (np.ndarray, (2, 2))]
+        assert host(batches[0][0]).tolist() == (x[:4] * 2).tolist() and host(batches[0][1]).tolist() == [0, 1, 2, 3]
+
+
+def test_dataset_transforms_run_once_per_sample():
+    calls = []
+
+    def record(row):
+        calls.append(row.shape)
+        return row + 100
+
+    ds = TensorDataset(np.zeros((5, 3), "float32"), np.arange(5), transform=record, target_transform=lambda t: t * 10)
+    x0, y0 = ds[2]
+    assert x0.tolist() == [100.0] * 3 and y0 == 20
+    calls.clear()
+    (xb, yb), = DataLoader(ds, batch_size=5)
+    assert calls == [(3,)] * 5 and host(xb).min() == 100 and host(yb).tolist() == [0, 10, 20, 30, 40]
+    with pytest.raises(TypeError, match="callable"):
+        TensorDataset(np.zeros(3), transform="flip")
+
+
+# --------------------------------------------------------------------------- Subset, ConcatDataset, random_split
+def test_subset_and_concat():
+    base = TensorDataset(np.arange(10) * 10)
+    sub = Subset(base, [8, 1, 3])
+    assert len(sub) == 3 and int(sub[0][0]) == 80 and [int(s[0]) for s in sub[[2, 0]]] == [30, 80]
+    (batch,), = DataLoader(sub, batch_size=3)  # Subset of a TensorDataset: the fast path maps the indices
+    assert host(batch).tolist() == [80, 10, 30]
+    both = base + TensorDataset(np.array([-1, -2]))
+    assert isinstance(both, ConcatDataset) and len(both) == 12 and int(both[10][0]) == -1 and int(both[-1][0]) == -2
+    assert [int(both[i][0]) for i in (0, 9, 11)] == [0, 90, -2]
+    with pytest.raises(IndexError):
+        both[12]
+
+
+def test_random_split_lengths_follow_pytorchs_rounding():
+    ds = TensorDataset(np.arange(10))
+    # floor(10 * f) = 3, 3, 3; the remaining 1 goes to the first split
+    assert [len(p) for p in random_split(ds, [0.33, 0.33, 0.34])] == [4, 3, 3]
+    # floor(7 * 0.5) = 3, 3; one left over -> the first split
+    assert [len(p) for p in random_split(range(7), [0.5, 0.5])] == [4, 3]
+    parts = random_split(ds, [6, 4])
+    everything = sorted(int(p[i][0]) for p in parts for i in range(len(p)))
+    assert everything == list(range(10))
+    with pytest.raises(ValueError, match="sum to"):
+        random_split(ds, [5, 6])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert [len(p) for p in random_split(range(2), [0.5, 0.5, 0.0])] == [1, 1, 0]
+    assert any("empty" in str(w.message) for w in caught)
+
+
+def test_random_split_is_repeated_by_manual_seed_and_by_a_generator():
+    def indices(**kw):
+        return [p.indices for p in random_split(range(20), [0.5, 0.5], **kw)]
+
+    tn.manual_seed(9)
+    a = indices()
+    tn.manual_seed(9)
+    assert indices() == a
+    assert indices(generator=_Gen(1)) == indices(generator=_Gen(1)) != indices(generator=_Gen(2))
 
 
 # --------------------------------------------------------------------------- split
@@ -214,6 +441,21 @@ def test_bundled_digits():
     assert "CC BY 4.0" in licence and "Alpaydin" in licence
 
 
+# --------------------------------------------------------------------------- Tiny Shakespeare
+def test_bundled_tiny_shakespeare_is_the_char_rnn_text():
+    text = load_shakespeare()
+    # length, alphabet and hash as recorded in /work/shared/data/README.md for char-rnn's input.txt
+    assert len(text) == 1115394 and len(set(text)) == 65
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert digest == "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+    train, val = load_shakespeare("train"), load_shakespeare("val")
+    assert len(train) == int(0.9 * 1115394) and train + val == text
+    licence = (pathlib.Path(tn.__file__).parent / "datasets" / "TINYSHAKESPEARE_LICENSE.txt").read_text()
+    assert "karpathy/char-rnn" in licence and digest in licence
+    with pytest.raises(ValueError, match="split"):
+        load_shakespeare("test")
+
+
 # --------------------------------------------------------------------------- MNIST from disk
 def _idx(dims, data, type_byte=0x08):
     header = bytes([0, 0, type_byte, len(dims)]) + b"".join(int(d).to_bytes(4, "big") for d in dims)
@@ -291,6 +533,13 @@ def test_idx_bad_magic_wrong_rank_and_truncation(tmp_path):
         load_mnist(tmp_path, split="train")
 
 
-def test_data_module_uses_only_the_backend_numpy():
-    src = (pathlib.Path(tn.__file__).parent / "data.py").read_text()
-    assert "import numpy" not in src and backend.numpy is np
+def test_data_package_uses_only_the_backend_numpy():
+    folder = pathlib.Path(tn.__file__).parent / "data"
+    sources = sorted(folder.glob("*.py"))
+    assert len(sources) >= 8 and not (folder.parent / "data.py").exists()
+    for path in sources:
+        text = path.read_text()
+        assert "import numpy" not in text, path.name
+        # Tensors' values are read with .numpy(), never .data / .grad (their meaning is changing)
+        assert not re.search(r"(?<!tinynn)(?<!utils)\.(data|grad)\b", text), path.name
+    assert backend.numpy is np
