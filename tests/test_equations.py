@@ -91,6 +91,23 @@ def test_table_has_no_unknown_ids_and_errata_cover_the_suspects():
         assert re.search(rf"\b{eq}\b", headings), f"no errata section for {eq}"
 
 
+def _bullet_ids(text, title):
+    """The equation ids in the bullet that starts with **title** (up to the next bullet)."""
+    match = re.search(rf"^\* \*\*{re.escape(title)}\*\*(.*?)(?=^\* |^\S|\Z)", text, re.M | re.S)
+    assert match, f"equations.md has no bullet '**{title}**'"
+    return set(re.findall(r"\bE\d+\b", match.group(1).split(":", 1)[1].split(".")[0]))
+
+
+def test_library_and_tutorial_lists_agree_with_the_table():
+    """equations.md says which equations the library implements and which only tutorials show."""
+    text = TABLE.read_text(encoding="utf-8")
+    in_library, in_tutorials = _bullet_ids(text, "In the library"), _bullet_ids(text, "Shown in tutorials only")
+    by_code = {eq: ROWS[eq][0][0].startswith("tutorials/") for eq in IDS}
+    assert in_tutorials == {eq for eq, tutorial in by_code.items() if tutorial}
+    assert in_library == {eq for eq, tutorial in by_code.items() if not tutorial}
+    assert {f"E{i}" for i in (7, 9, 13, 18, 19, 21, 22)} == in_tutorials  # the set the README must describe
+
+
 def test_tag_parser():
     assert _tags("x [E8, corrected; E10, corrected] y [E1-E3]") == {"E1", "E2", "E3", "E8", "E10"}
     assert _tags("E5 without brackets") == set()
@@ -102,7 +119,8 @@ def on(device, values, grad=False, dtype="float64"):
 
 
 def host(t):
-    return backend.to_host(t.data if isinstance(t, tn.Tensor) else t)
+    """A host NumPy array from a Tensor (whatever .grad is: an array or a Tensor) or a raw array."""
+    return t.numpy() if isinstance(t, tn.Tensor) else backend.to_host(t)
 
 
 def numeric(fn, *values):
@@ -193,7 +211,22 @@ def test_e15_e24_batch_mean_cross_entropy(device):
         assert loss.item() == pytest.approx(expected, rel=1e-12)
         assert np.allclose(host(logits.grad), (softmax(z) - y) / m, rtol=1e-10)
     with np.errstate(invalid="ignore"):
-        assert np.isnan(np.log(z)).any()  # E24 with raw logits in the log is undefined
+        assert np.isnan(np.log(z)).any()  # why E24's z must be the probabilities it defines, not logits
+
+
+def test_e15_with_i_over_samples_gives_negatives_no_gradient(device):
+    """E15 read as document 001 defines m (the number of samples), one probability per sample."""
+    p_pos, labels = np.array([0.9, 0.8, 0.3]), np.array([1.0, 0.0, 0.0])
+    q = on(device, p_pos, grad=True)
+    (-(on(device, labels) * q.log()).sum() / len(p_pos)).backward()
+    assert np.allclose(host(q.grad), [-1 / (3 * 0.9), 0.0, 0.0], atol=1e-12)  # −y_i/(m ŷ_i): 0 for negatives
+    # the two-class double sum (E24 form) is binary cross-entropy, whose gradient reaches the negatives
+    rows, onehot = np.stack([1 - p_pos, p_pos], 1), np.stack([1 - labels, labels], 1)
+    assert F.binary_cross_entropy(tn.tensor(p_pos), tn.tensor(labels)).item() == pytest.approx(
+        -(onehot * np.log(rows)).sum() / 3, rel=1e-12)
+    (bce_grad,) = numeric(lambda v: F.binary_cross_entropy(v, tn.tensor(labels)), p_pos)
+    assert np.allclose(bce_grad, (p_pos - labels) / (p_pos * (1 - p_pos)) / 3, atol=1e-8)
+    assert np.all(np.abs(bce_grad[1:]) > 0.4)
 
 
 def test_e11_bce_through_sigmoid(device):
@@ -278,7 +311,24 @@ def test_e7_output_error(device):
     zt = on(device, z, grad=True)
     F.mse_loss(F.sigmoid(zt), on(device, y), reduction="sum").backward()
     a = sigmoid(z)
-    assert np.allclose(host(zt.grad), 2 * (a - y) * a * (1 - a), rtol=1e-10)  # ∂L/∂a ⊙ ∂a/∂z
+    assert np.allclose(host(zt.grad), 2 * (a - y) * a * (1 - a), rtol=1e-10)  # ∂L/∂a ⊙ ∂a/∂z: elementwise σ
+
+
+def test_e7_with_softmax_needs_the_full_jacobian(device):
+    """With softmax + CE the ⊙ form gives −y ⊙ (1 − ŷ); ŷ − y is Jᵀ ∂L/∂ŷ with the full Jacobian."""
+    z, y = np.array([0.3, -1.2, 2.0]), np.array([0.0, 1.0, 0.0])
+    zt = on(device, z[None], grad=True)
+    F.cross_entropy(zt, on(device, y[None]), reduction="sum").backward()
+    y_hat = softmax(z)
+    autodiff = host(zt.grad)[0]
+    (d_loss_d_yhat,) = numeric(lambda a: -(tn.tensor(y) * a.log()).sum(), y_hat)
+    jacobian = np.stack([numeric(lambda v, k=k: F.softmax(v)[k], z)[0] for k in range(3)])  # ∂ŷ_k/∂z_j
+    assert np.allclose(jacobian, np.diag(y_hat) - np.outer(y_hat, y_hat), atol=1e-8)
+    assert np.allclose(autodiff, y_hat - y, rtol=1e-10, atol=1e-14)
+    assert np.allclose(jacobian.T @ d_loss_d_yhat, autodiff, atol=1e-6)  # full Jacobian: ŷ − y
+    elementwise = d_loss_d_yhat * np.diag(jacobian)  # E7's ⊙ with ∂a/∂z read elementwise
+    assert np.allclose(elementwise, -y * (1 - y_hat), atol=1e-6)
+    assert not np.allclose(elementwise, autodiff, atol=1e-2)
 
 
 def test_e8_hidden_error(device):
@@ -306,14 +356,26 @@ def test_e9_single_layer(device):
 
 def test_e10_previous_layer_gradient(device):
     net = _one_hidden_layer(device)
-    document = net["W2"].T @ net["delta2"]  # ∂E/∂z⁽²⁾ · ∂z⁽²⁾/∂a⁽¹⁾
+    gW1, gb1, _, _ = net["grads"]
+    # the W line: ∂E/∂z⁽²⁾ · ∂z⁽²⁾/∂a⁽¹⁾ = W₂ᵀδ₂ is ∂E/∂a⁽¹⁾, not a weight gradient
+    w_line = net["W2"].T @ net["delta2"]
     (d_a1,) = numeric(lambda a: F.cross_entropy(F.linear(a, tn.tensor(net["W2"]), tn.tensor(net["b2"])),
                                                 tn.tensor(net["y"][None])), net["a1"][None])
-    assert np.allclose(document, d_a1[0], atol=1e-8)  # it is ∂E/∂a⁽¹⁾ ...
-    gW1, gb1, _, _ = net["grads"]
-    assert document.shape != gW1.shape and not np.allclose(document, gb1, atol=1e-3)  # ... not a weight gradient
-    corrected = document * net["a1"] * (1 - net["a1"])
-    assert np.allclose(gb1, corrected, rtol=1e-9) and np.allclose(gW1, np.outer(corrected, net["x"]), rtol=1e-9)
+    assert np.allclose(w_line, d_a1[0], atol=1e-8)
+    assert w_line.shape != gW1.shape
+    slope = net["a1"] * (1 - net["a1"])
+    assert np.allclose(gW1, np.outer(w_line * slope, net["x"]), rtol=1e-9)  # the corrected W line
+    # the b line: ∂E/∂z⁽²⁾ · ∂z⁽²⁾/∂b⁽¹⁾, the Jacobian measured by central differences, is right
+
+    def z2(b, k):
+        hidden = F.sigmoid(F.linear(tn.tensor(net["x"][None]), tn.tensor(net["W1"]), b))
+        return F.linear(hidden, tn.tensor(net["W2"]), tn.tensor(net["b2"]))[0][k]
+
+    dz2_db1 = np.stack([numeric(lambda b, k=k: z2(b, k), net["b1"])[0] for k in range(2)])
+    assert np.allclose(dz2_db1, net["W2"] * slope, atol=1e-8)  # W₂ diag σ'(z⁽¹⁾)
+    b_line = net["delta2"] @ dz2_db1
+    assert np.allclose(b_line, gb1, atol=1e-7)
+    assert np.allclose(gb1, w_line * slope, rtol=1e-9)
 
 
 def test_e13_neuron_without_bias(device):
@@ -380,3 +442,99 @@ def test_e12_e16_e25_e28_gradient_descent(device):
     grad_w, grad_b = 2 / len(x) * residual.T @ x, 2 / len(x) * residual.sum(axis=0)
     assert np.allclose(host(layer.weight), w0 - alpha * grad_w, rtol=1e-12)  # W ← W − α ∂E/∂W
     assert np.allclose(host(layer.bias), b0 - alpha * grad_b, rtol=1e-12)  # b ← b − α ∂E/∂b
+
+
+# --------------------------------------------------------------------------- the errata tables
+def _errata_sections():
+    """heading -> text of each ### section of equations.md's errata."""
+    text = TABLE.read_text(encoding="utf-8")
+    errata = text[text.index("## Errata"):text.index("## Loosely written")]
+    return {part.splitlines()[0]: part for part in re.split(r"^### ", errata, flags=re.M)[1:]}
+
+
+def _printed_numbers(section, label):
+    """The numbers in the value cell of the table row whose label starts with ``label``."""
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and cells[0].startswith(label):
+            return np.array([float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", cells[-1].replace("−", "-"))])
+    raise AssertionError(f"no row starting with {label!r} in:\n{section[:300]}")
+
+
+def _weights(section):
+    """The ```python block of a section, executed: the numbers the reader is told were used."""
+    (block,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace = {}
+    exec(block, namespace)
+    return {k: np.array(v, dtype="float64") for k, v in namespace.items() if not k.startswith("__")}, block
+
+
+def _check(section, label, expected, decimals):
+    printed = _printed_numbers(section, label)[:np.size(expected)]
+    assert np.allclose(printed, np.ravel(expected), atol=0.6 * 10.0 ** -decimals, rtol=0), (label, printed, expected)
+
+
+def test_errata_tables_reproduce_from_the_printed_weights():
+    """Every number of the E7/E8/E10 and E21/E22 tables, redone from the weights equations.md
+    prints (hand formulas in NumPy; "gradient check" rows by central differences), and the
+    same weights are the ones tutorial 5 uses."""
+    sections = _errata_sections()
+    tutorial = (ROOT / "tutorials" / "05_backprop_mlp.py").read_text(encoding="utf-8")
+    net_heading = next(h for h in sections if h.startswith("The network of E7"))
+    w, block = _weights(sections[net_heading])
+    for name, value in w.items():
+        assert str(value.tolist()) in tutorial, f"tutorial 5 does not use {name} = {value.tolist()}"
+    x, y, W1, b1, W2, b2 = (w[k] for k in ("x", "y", "W1", "b1", "W2", "b2"))
+    a1 = sigmoid(W1 @ x + b1)
+    y_hat = softmax(W2 @ a1 + b2)
+    delta2 = y_hat - y
+    delta1 = (W2.T @ delta2) * a1 * (1 - a1)
+
+    def loss(W1_, b1_, W2_, b2_, target=y):
+        return F.cross_entropy(F.linear(F.sigmoid(F.linear(tn.tensor(x[None]), W1_, b1_)), W2_, b2_),
+                               tn.tensor(target[None]))
+
+    e7 = sections[next(h for h in sections if h.startswith("E7"))]
+    _check(e7, "⊙ form", -y * (1 - y_hat), 6)
+    _check(e7, "full Jacobian form", y_hat - y, 6)
+    (check_z2,) = numeric(lambda z: -(tn.tensor(y) * F.softmax(z).log()).sum(), W2 @ a1 + b2)
+    _check(e7, "gradient check", check_z2, 6)
+
+    e8 = sections[next(h for h in sections if h.startswith("E8"))]
+    _check(e8, "document δ_1", np.outer(x, x) + 1, 6)
+    _check(e8, "correct δ_1", delta1, 6)
+    check_b1 = numeric(lambda v: loss(tn.tensor(W1), v, tn.tensor(W2), tn.tensor(b2)), b1)[0]
+    _check(e8, "gradient check", check_b1, 6)
+    other = numeric(lambda v: loss(tn.tensor(W1), v, tn.tensor(W2), tn.tensor(b2), np.array([1.0, 0.0])), b1)[0]
+    _check(e8, "check with target (1, 0)", other, 6)
+
+    e10 = sections[next(h for h in sections if h.startswith("E10"))]
+    _check(e10, "W line", W2.T @ delta2, 6)
+    (check_a1,) = numeric(lambda a: F.cross_entropy(F.linear(a, tn.tensor(W2), tn.tensor(b2)), tn.tensor(y[None])),
+                          a1[None])
+    _check(e10, "gradient check ∂E/∂a^(1)", check_a1, 6)
+    _check(e10, "b line", delta1, 6)
+    _check(e10, "gradient check ∂E/∂b^(1)", check_b1, 6)
+
+    two = sections[next(h for h in sections if h.startswith("E21"))]
+    w, _ = _weights(two)
+    for name, value in w.items():
+        assert str(value.tolist()) in tutorial, f"tutorial 5 does not use {name} = {value.tolist()}"
+    x, y, W1, W2 = (w[k] for k in ("x", "y", "W1", "W2"))
+    z1 = W1 @ x
+    a1 = sigmoid(z1)
+    z2 = W2 @ a1
+    y_hat = softmax(z2)
+    e21_document = np.outer((y_hat - y) * sigmoid(z2) * (1 - sigmoid(z2)), x)
+    e21_correct = np.outer(y_hat - y, a1)
+    slope1 = (a1 * (1 - a1))[:, None]
+    check_W1, check_W2 = numeric(
+        lambda p, q: -(tn.tensor(y[None]) * F.softmax(F.linear(F.sigmoid(F.linear(tn.tensor(x[None]), p)), q)).log()).sum(),
+        W1, W2)
+    _check(two, "E21 document", e21_document, 5)
+    _check(two, "E21 correct", e21_correct, 5)
+    _check(two, "gradient check ∂L/∂W_2", check_W2, 5)
+    _check(two, "E22 document (W_2ᵀ · E21)", (W2.T @ e21_document) * slope1, 5)
+    _check(two, "E22 document with the correct", (W2.T @ e21_correct) * slope1, 5)
+    _check(two, "E22 correct", np.outer((W2.T @ (y_hat - y)) * a1 * (1 - a1), x), 5)
+    _check(two, "gradient check ∂L/∂W_1", check_W1, 5)

@@ -17,14 +17,46 @@
 # | E6, E23 | z_l = W_l a_(l−1) + b_l ;  a_l = σ(z_l)   (E23 per unit: z_l = Σⱼ w_lj a_(l−1)j + b_l) |
 # | E7  | δ_L = ∂Loss/∂z_L = ∂Loss/∂a_L ⊙ ∂a_L/∂z_L |
 # | E8  | δ_l = ∂z_l/∂W_l a_(l−1)ᵀ + ∂z_l/∂b_l ;  ∂a_(l−1)/∂z_l = σ'(z_l)   (suspect) |
-# | E10 | ∂E/∂W^(l−1) = ∂E/∂z^(l) · ∂z^(l)/∂a^(l−1)   (and the same for b; suspect) |
+# | E10 | ∂E/∂W^(l−1) = ∂E/∂z^(l) · ∂z^(l)/∂a^(l−1)   (suspect) ;  ∂E/∂b^(l−1) = ∂E/∂z^(l) · ∂z^(l)/∂b^(l−1) |
 # | E19 | f(x) = σ(W₂ · σ(W₁ · x)) |
 # | E21 | ∂L/∂W₂ = (ŷ − y) · σ'(z₂) · x   (suspect) |
 # | E22 | ∂L/∂W₁ = (W₂ᵀ · ∂L/∂W₂) · σ'(z₁)   (suspect) |
 #
 # Part 1 writes a complete backward pass for a three-layer network in NumPy, with the
-# standard equations, and checks it against `loss.backward()`. Part 2 evaluates the four
-# suspect equations on the same kind of numbers and lets a gradient check decide.
+# standard equations, and checks it against `loss.backward()`. Part 2 evaluates E7 with a
+# softmax output and the four suspect equations on small, printed weights (so you can
+# redo every number) and lets a gradient check decide.
+#
+# **What the documents say** (see [documents.md](documents.md)).
+#
+# Document 000, §4.1, item 3, backpropagation (反向传播):
+# > Backpropagation computes the gradient of the loss with respect to the model parameters
+# > in order to update them (反向传播是通过计算损失函数关于模型参数的梯度，以更新模型参数).
+# > Compute the intermediate variables of the forward pass: z_l = W_l a_(l−1) + b_l,
+# > a_l = σ(z_l). Compute the gradient of the loss with respect to the output layer
+# > (计算损失函数关于输出层的梯度): δ_L = ∂Loss/∂z_L = ∂Loss/∂a_L ⊙ ∂a_L/∂z_L. Compute the
+# > gradient of the hidden layers (计算隐藏层的梯度): δ_l = ∂z_l/∂W_l a_(l−1)ᵀ + ∂z_l/∂b_l,
+# > ∂a_(l−1)/∂z_l = σ'(z_l).
+#
+# Document 000, §4.2, step 4, backward propagation (后向传播):
+# > Using the chain rule, pass the derivatives on to the previous layer (利用链式法则，将
+# > 求导结果传递到前一层): ∂Error/∂W^(l−1) = ∂Error/∂z^(l) · ∂z^(l)/∂a^(l−1),
+# > ∂Error/∂b^(l−1) = ∂Error/∂z^(l) · ∂z^(l)/∂b^(l−1), where a^(l−1) and z^(l) are the output
+# > of layer (l−1) and the intermediate variable of layer l (分别为第(l−1)层的输出和中间变量).
+#
+# Document 002, §4.1–4.2 (a simple MLP, 简单的MLP模型):
+# > f(x) = σ(W₂ · σ(W₁ · x)), where x is the input vector, W₁ and W₂ the weight matrices and
+# > σ the activation function. […] L(y, ŷ) = −Σᵢ yᵢ log(ŷᵢ),
+# > ∂L/∂W₂ = (ŷ − y) · σ'(z₂) · x, ∂L/∂W₁ = (W₂ᵀ · ∂L/∂W₂) · σ'(z₁), where ŷ is the output
+# > prediction, y the true label, and z₁, z₂ "the activation values of hidden layers 1 and 2"
+# > (z₁和z₂分别为隐藏层1和隐藏层2的激活值; they are in fact pre-activations).
+#
+# Document 003, §4.2.1: z_l = Σⱼ w_lj · a_(l−1)j + b_l, "z_l the activation value of layer l"
+# (z_l表示第l层的激活值; again the pre-activation).
+#
+# **Notation.** Here, as in documents 002–004, **ŷ is the prediction and y the target**
+# (tutorial 2 and document 000 write y and y₀ instead); document 000's E8/E10 call the loss
+# "Loss" or "Error", written L or E below. See the [glossary](glossary.md).
 
 # %%
 # Find tutorials/_setup.py (the fast switch and the output folder, shared by the tutorials).
@@ -74,8 +106,12 @@ rng = np.random.default_rng(0)
 #
 # ### The backward equations
 # Write δ_l = ∂L/∂Z_l (shape (N, units), one row per sample).
-# * **Output layer [E7]**: δ_L = ∂L/∂a_L ⊙ ∂a_L/∂z_L. With softmax + cross-entropy the
-#   product collapses to (ŷ − y) (tutorial 4), divided by N for the batch mean.
+# * **Output layer [E7]**: δ_L = ∂L/∂a_L ⊙ ∂a_L/∂z_L holds when a_L is an *elementwise*
+#   function of z_L (sigmoid, tanh, ReLU): then ∂a_L/∂z_L is diagonal and the product is
+#   elementwise. Softmax is not elementwise (every ŷ_k depends on every z_j), so its
+#   ∂a_L/∂z_L is a full [Jacobian](glossary.md) matrix J and δ_L = Jᵀ ∂L/∂a_L. With
+#   cross-entropy that product is ŷ − y (tutorial 4), divided by N for the batch mean. (Part 2
+#   shows what the ⊙ form gives with softmax instead: −y ⊙ (1 − ŷ), not ŷ − y.)
 # * **Weights and biases**: ∂L/∂W_l = δ_lᵀ A_(l−1) (the batch sum of the outer products
 #   δ a_(l−1)ᵀ), ∂L/∂b_l = Σ_rows δ_l.
 # * **Hidden layers**: δ_l = (δ_(l+1) W_(l+1)) ⊙ σ'(Z_l), the row form of
@@ -113,12 +149,13 @@ def manual_forward(p, X):
 def manual_backward(p, cache, Y):
     """All six gradients of the mean cross-entropy, by the standard equations.
 
-    [E7] output error δ₃ = (ŷ − y)/N (softmax + CE);
+    [E7] output error δ₃ = (ŷ − y)/N: softmax's full Jacobian times ∂CE/∂ŷ (not the ⊙ form,
+    which holds for the elementwise activations: tanh and sigmoid below);
     [E8 corrected] ∂L/∂W_l = δ_lᵀ A_(l−1), ∂L/∂b_l = Σ δ_l, δ_l = (δ_(l+1) W_(l+1)) ⊙ σ'(Z_l).
     """
     n = len(Y)
     A0, A1, A2 = cache["A0"], cache["A1"], cache["A2"]
-    d3 = (cache["Y_hat"] - Y) / n  # [E7] with [E5]
+    d3 = (cache["Y_hat"] - Y) / n  # [E7] with softmax: Jᵀ ∂L/∂ŷ = ŷ − y  [E5]
     grads = {"W3": d3.T @ A2, "b3": d3.sum(axis=0)}
     d2 = (d3 @ p["W3"]) * (1 - A2 ** 2)  # tanh' = 1 − tanh²  [E3]
     grads.update(W2=d2.T @ A1, b2=d2.sum(axis=0))
@@ -177,7 +214,8 @@ for name in params:
     ax.scatter(hand[name].ravel(), np.asarray(tensors[name].grad).ravel(), s=10, label=name)
 lim = max(np.abs(g).max() for g in hand.values()) * 1.1
 ax.plot([-lim, lim], [-lim, lim], "k:", lw=0.8)
-ax.set(xlabel="hand-written NumPy backward", ylabel="loss.backward()", title="every gradient entry")
+ax.set(xlabel="gradient entry, hand-written NumPy backward", ylabel="the same entry from loss.backward()",
+       title="all six gradients: hand vs autodiff")
 ax.legend(fontsize=7)
 save(fig, "05_hand_vs_autodiff.png")
 
@@ -203,15 +241,20 @@ print("nn.Sequential gradients match the hand pass")
 # numbers, and compare both with central differences (`tn.numerical_grad`, float64), the
 # referee that does not care how the formula was derived.
 #
-# ### E8 and E10: a network with one hidden layer
+# ### E7, E8 and E10: a network with one hidden layer
 # One sample x ∈ ℝ³ → 4 sigmoid units → 2 classes (softmax + CE). Column vectors, as the
-# documents write them.
+# documents write them. The weights are short decimals, printed, so that every number below
+# can be redone by hand or in any other tool (equations.md lists them too).
 
 # %%
 x = np.array([0.5, -1.0, 2.0])
 y = np.array([0.0, 1.0])
-W1, b1 = rng.normal(size=(4, 3)) * 0.7, rng.normal(size=4) * 0.1
-W2, b2 = rng.normal(size=(2, 4)) * 0.7, rng.normal(size=2) * 0.1
+W1 = np.array([[1.6, -0.5, 0.4], [-0.1, 0.4, 0.0], [-0.4, -0.6, 2.2], [0.0, -1.4, -0.5]])
+b1 = np.array([0.1, -0.1, 0.1, 0.1])
+W2 = np.array([[-0.1, -0.3, -0.7, -0.5], [-1.0, 0.8, 1.1, -0.9]])
+b2 = np.array([-0.1, -0.2])
+for name, value in dict(x=x, y=y, W1=W1, b1=b1, W2=W2, b2=b2).items():
+    print(f"{name} =", value.tolist())
 
 
 def loss_of(W1=W1, b1=b1, W2=W2, b2=b2, y=y):
@@ -230,9 +273,42 @@ z1 = W1 @ x + b1
 a1 = sigmoid(z1)
 z2 = W2 @ a1 + b2
 y_hat = np.exp(z2 - z2.max()) / np.exp(z2 - z2.max()).sum()
-delta2 = y_hat - y  # output error [E7]
+delta2 = y_hat - y  # output error [E7], with softmax's full Jacobian (checked next)
 delta1 = (W2.T @ delta2) * a1 * (1 - a1)  # the standard hidden error [E8 corrected]
-print("δ₂ =", delta2.round(6), "  δ₁ =", delta1.round(6))
+print("ŷ =", y_hat.round(6), "  δ₂ =", delta2.round(6), "  δ₁ =", delta1.round(6))
+
+# %% [markdown]
+# **E7 with a softmax output.** Take E7 literally, δ_L = ∂L/∂a_L ⊙ ∂a_L/∂z_L, with a_L = ŷ =
+# softmax(z₂) and L = −Σ yₖ log ŷₖ. The first factor is ∂L/∂ŷₖ = −yₖ/ŷₖ. If "∂a_L/∂z_L" is
+# read elementwise, ∂ŷₖ/∂zₖ = ŷₖ(1 − ŷₖ), the product is −yₖ(1 − ŷₖ): **−y ⊙ (1 − ŷ)**.
+# But softmax is not elementwise; its Jacobian J = ∂ŷ/∂z₂ = diag(ŷ) − ŷŷᵀ has off-diagonal
+# entries, and only the full product Jᵀ ∂L/∂ŷ gives **ŷ − y**. All measured by central
+# differences:
+
+# %%
+z2_leaf = t64(z2, grad=True)
+d_loss_d_yhat = tn.numerical_grad(lambda a: -(t64(y) * a.log()).sum(), [t64(y_hat, grad=True)])[0]
+softmax_jacobian = np.stack([tn.numerical_grad(lambda z: F.softmax(z)[k], [z2_leaf])[0] for k in range(2)])
+d_loss_d_z2 = tn.numerical_grad(lambda z: -(t64(y) * F.softmax(z).log()).sum(), [z2_leaf])[0]
+e7_elementwise = d_loss_d_yhat * np.diag(softmax_jacobian)  # ∂L/∂a ⊙ (the diagonal of ∂a/∂z)
+e7_full = softmax_jacobian.T @ d_loss_d_yhat  # Jᵀ ∂L/∂a
+print("∂L/∂ŷ (check) =", d_loss_d_yhat.round(6), "= −y/ŷ")
+print("softmax Jacobian (check):\n", softmax_jacobian.round(6))
+print("⊙ with its diagonal:", e7_elementwise.round(6) + 0.0, "= −y ⊙ (1 − ŷ) =", (-y * (1 - y_hat)).round(6) + 0.0)
+print("full Jᵀ ∂L/∂ŷ:      ", e7_full.round(6), "= ŷ − y =", (y_hat - y).round(6))
+print("gradient check ∂L/∂z₂:", d_loss_d_z2.round(6))
+assert np.allclose(d_loss_d_yhat, -y / y_hat, atol=1e-6)
+assert np.allclose(softmax_jacobian, np.diag(y_hat) - np.outer(y_hat, y_hat), atol=1e-8)
+assert np.allclose(e7_elementwise, -y * (1 - y_hat), atol=1e-6)
+assert np.allclose(e7_full, y_hat - y, atol=1e-6) and np.allclose(d_loss_d_z2, y_hat - y, atol=1e-8)
+assert not np.allclose(e7_elementwise, d_loss_d_z2, atol=1e-3)
+
+# %% [markdown]
+# So E7 is right as the *general* chain rule when ∂a_L/∂z_L means the Jacobian and the
+# product is a matrix product; its ⊙ (elementwise) form is right only for elementwise
+# activations. In tinynn each activation's backward is exactly that ⊙ product
+# (`Sigmoid.backward` returns grad ⊙ σ(1 − σ)), while softmax's backward applies the full
+# Jacobian, and the fused `F.cross_entropy` returns ŷ − y directly.
 
 # %% [markdown]
 # **E8** (document 000 §4.1) gives the hidden-layer error as
@@ -275,27 +351,46 @@ print("∂a₁/∂z₁ measured:\n", jacobian.round(6))
 assert np.allclose(jacobian, np.diag(a1 * (1 - a1)), atol=1e-8)
 
 # %% [markdown]
-# **E10** (document 000 §4.2): ∂E/∂W^(l−1) = ∂E/∂z^(l) · ∂z^(l)/∂a^(l−1). With l = 2 the
-# right-hand side is δ₂ · W₂, i.e. W₂ᵀδ₂: a vector with one entry per hidden unit. That is
-# ∂E/∂a^(1), the error arriving at the hidden layer's *output*, not a weight gradient (which
-# must have W₁'s shape, 4 × 3). Two more links of the chain are missing: through σ'(z^(1))
-# to z^(1), then to W^(1) via a^(0) = x. For the bias the document's form has the right
-# shape, so the numbers can be compared directly.
+# **E10** (document 000 §4.2) has two lines; with l = 2 (so l − 1 = 1, the hidden layer):
+#
+# * **The W line**, ∂E/∂W^(1) = ∂E/∂z^(2) · ∂z^(2)/∂a^(1). Since z^(2) = W₂a^(1) + b₂,
+#   ∂z^(2)/∂a^(1) = W₂ and the right-hand side is δ₂ᵀW₂, i.e. W₂ᵀδ₂: a vector with one entry
+#   per hidden unit. That is ∂E/∂a^(1), the error arriving at the hidden layer's *output*,
+#   not a weight gradient (which must have W₁'s shape, 4 × 3). Two more links of the chain
+#   are missing: through σ'(z^(1)) to z^(1), then to W^(1) via a^(0) = x. **Wrong.**
+# * **The b line**, ∂E/∂b^(1) = ∂E/∂z^(2) · ∂z^(2)/∂b^(1). This one is a valid chain-rule
+#   step: b^(1) reaches E only through z^(2), and ∂z^(2)/∂b^(1) is the 2 × 4 Jacobian
+#   W₂ diag(σ'(z^(1))) (b^(1) moves z^(1), hence a^(1), hence z^(2)). The row vector
+#   δ₂ᵀ times that Jacobian is ((W₂ᵀδ₂) ⊙ σ'(z^(1)))ᵀ, the correct bias gradient. **Right.**
+#
+# Both measured: the Jacobian ∂z^(2)/∂b^(1) by central differences, then the products
+# against the gradient check.
 
 # %%
-e10_document = W2.T @ delta2  # ∂E/∂z⁽²⁾ · ∂z⁽²⁾/∂a⁽¹⁾
+e10_w_line = W2.T @ delta2  # ∂E/∂z⁽²⁾ · ∂z⁽²⁾/∂a⁽¹⁾, with ∂z⁽²⁾/∂a⁽¹⁾ = W₂
 a1_leaf = t64(a1[None], grad=True)
 d_loss_d_a1 = tn.numerical_grad(lambda a: F.cross_entropy(F.linear(a, W2, b2), t64(y[None])), [a1_leaf])[0][0]
-e10_correct_w = np.outer(e10_document * a1 * (1 - a1), x)  # ((W₂ᵀδ₂) ⊙ σ'(z₁)) xᵀ  [E10 corrected]
-e10_correct_b = e10_document * a1 * (1 - a1)
-print("document's ∂E/∂W⁽¹⁾ = ∂E/∂b⁽¹⁾ =", e10_document.round(6), " shape", e10_document.shape)
-print("…which is ∂E/∂a⁽¹⁾ (check):       ", d_loss_d_a1.round(6))
-print("gradient check ∂E/∂b⁽¹⁾:           ", numeric("b1").round(6))
-print("correct (W₂ᵀδ₂) ⊙ σ'(z₁):          ", e10_correct_b.round(6))
-assert np.allclose(e10_document, d_loss_d_a1, atol=1e-8)
-assert np.allclose(e10_correct_w, numeric("W1"), atol=1e-8) and e10_document.shape != W1.shape
-assert np.allclose(e10_correct_b, numeric("b1"), atol=1e-8)
-assert not np.allclose(e10_document, numeric("b1"), atol=1e-3)
+e10_correct_w = np.outer(e10_w_line * a1 * (1 - a1), x)  # ((W₂ᵀδ₂) ⊙ σ'(z₁)) xᵀ  [E10 corrected]
+print("W line, document's ∂E/∂W⁽¹⁾ = W₂ᵀδ₂ =", e10_w_line.round(6), " shape", e10_w_line.shape,
+      "; W₁ has shape", W1.shape)
+print("…which is ∂E/∂a⁽¹⁾ (check):          ", d_loss_d_a1.round(6))
+assert np.allclose(e10_w_line, d_loss_d_a1, atol=1e-8)
+assert np.allclose(e10_correct_w, numeric("W1"), atol=1e-8) and e10_w_line.shape != W1.shape
+
+
+def z2_of_b1(b):
+    """z⁽²⁾ as a function of the hidden layer's bias b⁽¹⁾, everything else fixed."""
+    return F.linear(F.sigmoid(F.linear(t64(x[None]), W1, b)), W2, b2)[0]
+
+
+dz2_db1 = np.stack([tn.numerical_grad(lambda b: z2_of_b1(b)[k], [t64(b1, grad=True)])[0] for k in range(2)])
+e10_b_line = delta2 @ dz2_db1  # ∂E/∂z⁽²⁾ · ∂z⁽²⁾/∂b⁽¹⁾, the document's b line
+print("∂z⁽²⁾/∂b⁽¹⁾ (check, 2 × 4):\n", dz2_db1.round(6))
+print("b line, δ₂ᵀ · ∂z⁽²⁾/∂b⁽¹⁾:        ", e10_b_line.round(6))
+print("gradient check ∂E/∂b⁽¹⁾:          ", numeric("b1").round(6))
+assert np.allclose(dz2_db1, W2 * (a1 * (1 - a1)), atol=1e-8)  # = W₂ diag σ'(z⁽¹⁾)
+assert np.allclose(e10_b_line, numeric("b1"), atol=1e-7)  # the b line is right
+assert np.allclose(e10_b_line, delta1, atol=1e-7)  # = (W₂ᵀδ₂) ⊙ σ'(z⁽¹⁾) = δ₁
 
 # %% [markdown]
 # ### E19, E21, E22: the document's two-layer network
@@ -309,8 +404,10 @@ assert not np.allclose(e10_document, numeric("b1"), atol=1e-3)
 # %%
 x3 = np.array([1.0, -0.5, 2.0])
 y3 = np.array([1.0, 0.0])
-V1 = rng.normal(size=(3, 3)) * 0.8  # W₁: (hidden, in)
-V2 = rng.normal(size=(2, 3)) * 0.8  # W₂: (out, hidden)
+V1 = np.array([[-0.8, -2.5, -0.9], [1.0, -0.3, 0.7], [-0.4, 1.4, 0.2]])  # W₁: (hidden, in)
+V2 = np.array([[-0.3, 2.0, -0.3], [-1.0, 0.2, 0.0]])  # W₂: (out, hidden)
+for name, value in dict(x=x3, y=y3, W1=V1, W2=V2).items():
+    print(f"{name} =", value.tolist())
 
 
 def e19_forward(W1, W2, x=x3):
@@ -399,10 +496,13 @@ print("sigmoid output: check", check_sigmoid.round(5).tolist(), "\n  document", 
 # * The standard backward pass is four lines per layer: output error ŷ − y (E7 with
 #   softmax + CE), ∂L/∂W = δᵀA_prev, ∂L/∂b = Σδ, δ_prev = (δW) ⊙ σ'(Z_prev). Written by hand
 #   in NumPy it equals tinynn's `loss.backward()` to ~10⁻¹⁶.
-# * E8 as printed is not the hidden error (wrong shape, independent of the loss); E10's
-#   right-hand side is ∂E/∂a^(l−1), two chain links short of a weight gradient; E21 keeps a
-#   σ' that cross-entropy cancels and uses x for a₁; E22 then puts a₁ where x belongs.
-#   In every case the gradient check sided with the standard form.
+# * E7's ⊙ form is right for elementwise activations; with a softmax output it gives
+#   −y ⊙ (1 − ŷ), and ŷ − y needs softmax's full Jacobian.
+# * E8 as printed is not the hidden error (wrong shape, independent of the loss). E10's W
+#   line has ∂E/∂a^(l−1) on its right-hand side, two chain links short of a weight
+#   gradient; its b line is a valid chain-rule step and matched the gradient check. E21 keeps
+#   a σ' that cross-entropy cancels and uses x for a₁; E22 then puts a₁ where x belongs.
+#   For every wrong form the gradient check sided with the standard one.
 #
 # In tinynn these gradients live in one place: the backward of `F.linear`
 # (`tinynn/ops/arithmetic.py`, `Linear`), which computes ∂L/∂W = δᵀX, ∂L/∂b = Σδ and

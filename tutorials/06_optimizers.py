@@ -20,7 +20,19 @@
 # | E28 | w_new = w_old − α ∂L/∂w  (004) |
 #
 # That is plain gradient descent, and all four are correct. The documents also name Adam,
-# AdamW and "adjusting the learning rate". Here we write each rule in a few lines of NumPy,
+# AdamW and "adjusting the learning rate".
+#
+# **What the documents say** (see [documents.md](documents.md)). Document 001, §4.1
+# (优化算法, optimisation algorithms):
+# > Optimisation algorithms update the model parameters to minimise the loss; common ones
+# > are gradient descent and Adam (常见的优化算法包括梯度下降（Gradient Descent）、Adam等).
+# > They adjust the parameters iteratively until the minimum of the loss is found:
+# > θ_(t+1) = θ_t − α · ∇_θ J(θ), where θ are the parameters, α the learning rate and J(θ)
+# > the loss (其中，θ是模型参数，α是学习率，J(θ)是损失函数).
+#
+# Document 000, §4.3: W ← W − α ∂Error/∂W, b ← b − α ∂Error/∂b, "where α is the learning
+# rate" (其中，α 为学习率). Document 003, §4.2.3: θ = θ − α ∇_θ L(θ). Document 004, §4.2:
+# w_new = w_old − α · ∂L/∂w. Here we write each rule in a few lines of NumPy,
 # check that `tinynn.optim` takes exactly the same steps, and draw their paths on a 2-d
 # loss surface.
 
@@ -179,13 +191,50 @@ save(fig, "06_optimizer_paths.png")
 # %% [markdown]
 # ### Adam + L2 versus AdamW
 #
-# Both add a pull towards 0, so both settle short of the minimum (1, 1), where the pull
-# balances the gradient. With L2 inside Adam the pull is divided by √v̂, like the gradient;
-# with AdamW it is not. The two settle at different points:
+# Both add a pull towards 0. With L2 inside Adam (λ = 0.5) the pull λw joins the gradient
+# and passes through Adam's √v̂ with it; with AdamW the weights shrink by the factor
+# (1 − αλ) outside Adam. After the steps above the two are at different points, but
+# neither has **settled** there: both are still moving. Where does each go? We continue
+# the hand-written rules (proved equal to `tinynn.optim` above) for 2000 steps:
 
 # %%
-print("Adam + L2:", paths["Adam + L2 0.5, α=0.5"][-1].round(4), "  AdamW:", paths["AdamW 0.5, α=0.5"][-1].round(4))
-assert not np.allclose(paths["Adam + L2 0.5, α=0.5"][-1], paths["AdamW 0.5, α=0.5"][-1], atol=1e-3)
+long_steps = 2000
+
+
+def run_long(**hyper):
+    w, state, path = start.copy(), {}, [start.copy()]
+    for _ in range(long_steps):
+        w = adam(w, surface_grad(w), state, **hyper)
+        path.append(w.copy())
+    return np.array(path)
+
+
+lam = 0.5
+long_l2, long_w = run_long(lr=0.5, l2=lam), run_long(lr=0.5, decoupled=lam)
+# Adam + L2 can only stop where gradient + λw = 0: the minimum of L(w) + (λ/2)‖w‖².
+# For L = 0.05 (w₀ − 1)² + (w₁ − 1)² that is w₀ = 0.1/(0.1 + λ), w₁ = 2/(2 + λ):
+l2_fixed_point = np.array([0.1 / (0.1 + lam), 2 / (2 + lam)])
+for label, path in [("Adam + L2", long_l2), ("AdamW", long_w)]:
+    moved_last = np.abs(path[steps] - path[steps - 10]).max()
+    print(f"{label:9s} at step {steps}: {path[steps].round(4)} (moved {moved_last:.3f} in its last 10 steps); "
+          f"step 500: {path[500].round(4)}; step {long_steps}: {path[-1].round(4)}")
+print("the minimum of L + (λ/2)‖w‖²:", l2_fixed_point.round(4))
+assert np.allclose(long_l2[:steps + 1], paths["Adam + L2 0.5, α=0.5"]) and np.allclose(long_w[:steps + 1],
+                                                                                      paths["AdamW 0.5, α=0.5"])
+for path in (long_l2, long_w):
+    assert np.abs(path[steps] - path[steps - 10]).max() > 1e-3  # not settled after the first run
+assert np.allclose(long_l2[500], l2_fixed_point, atol=1e-3) and np.allclose(long_l2[-1], l2_fixed_point, atol=1e-3)
+assert np.abs(long_w[-1] - long_w[500]).max() > 0.05  # AdamW is still creeping at step 2000
+assert np.all(long_w[-1] > long_w[500]) and np.all(long_w[-1] < 1)  # ... towards (1, 1), from below
+
+# %% [markdown]
+# Adam + L2 settles, a few hundred steps in, exactly at the minimum of the penalised loss
+# L(w) + (λ/2)‖w‖², (1/6, 0.8): there gradient + λw = 0, so m̂ = 0 and Adam stops. AdamW has
+# no such point: its decay αλw is balanced not by the gradient but by Adam's *normalised*
+# step m̂/√v̂, whose size depends on the history of the gradients in v̂. Here it keeps
+# creeping towards the true minimum (1, 1), still well short of it after 2000 steps. So
+# the two regularisers differ not only in where they are after a fixed number of steps,
+# but in what they converge to.
 
 # %% [markdown]
 # ## Learning-rate schedules
@@ -221,7 +270,7 @@ for name, (make, closed_form) in schedules.items():
 fig, ax = plt.subplots(figsize=(5, 3))
 for name, lrs in lr_curves.items():
     ax.plot(lrs, label=name)
-ax.set(xlabel="epoch", ylabel="learning rate (α₀ = 1)", title="learning-rate schedules")
+ax.set(xlabel="epoch", ylabel="learning rate (α₀ = 1)", title="three learning-rate schedules over 30 epochs")
 ax.legend(fontsize=8)
 save(fig, "06_schedules.png")
 
@@ -261,7 +310,8 @@ assert cosine < constant / 2
 # * Momentum, Nesterov, Adam and AdamW are a few lines each; written by hand they take the
 #   same steps as `tinynn.optim` to 10⁻¹⁰.
 # * Adam's weight_decay (L2 in the gradient) and AdamW's decoupled decay are different
-#   regularisers and end at different points.
+#   regularisers: Adam + L2 settles at the minimum of L + (λ/2)‖w‖²; AdamW, here, had not
+#   settled after 2000 steps and was creeping towards the unpenalised minimum.
 # * A schedule is just a rule for α over time; a decaying α lets a fast start settle.
 #
 # Next: [7. A real classifier](07_digits_classifier.py).

@@ -19,6 +19,22 @@
 #
 # Along the way: why zero initialisation fails, what normalising buys, and a look inside
 # training with `tinynn.viz.Recorder` (gradient flow per layer, activation histograms).
+#
+# **What the documents say** (see [documents.md](documents.md)). Document 000, §3.1:
+# > During training a large model usually goes through these steps (大模型在训练过程中，通常
+# > 采用以下步骤): 1. data preprocessing: cleaning, normalisation (数据预处理：清洗、归一化);
+# > 2. model initialisation (模型初始化); 3. forward pass (前向传播); 4. loss function
+# > (损失函数); 5. backward pass (反向传播); 6. iterate until the model converges
+# > (迭代训练，直至模型收敛).
+#
+# Document 000, §3.2, on initialisation: "common methods are zero initialisation, Gaussian
+# initialisation and uniform initialisation" (常用的初始化方法包括：零初始化、高斯分布初始化、
+# 均匀分布初始化). Document 003, §4.3, steps 7–8: "evaluate the model on a validation set,
+# adjust the learning rate, batch size and other training strategies (在验证数据集上评估模型
+# 性能，调整学习率、批量大小等训练策略); use regularisation such as Dropout to improve the
+# model's generalisation (采用Dropout等正则化技术，进一步提高模型泛化能力)". Document 004,
+# §4.3: "evaluate the trained model on a validation set, computing accuracy, recall, F1 score
+# and other metrics (计算模型的准确率、召回率、F1 分数等指标)".
 
 # %%
 # Find tutorials/_setup.py (the fast switch and the output folder, shared by the tutorials).
@@ -152,7 +168,8 @@ assert acc_random > acc_zero + 0.2
 fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
 for ax, w, title in [(axes[0], w_zero, "zero init: 32 identical rows"), (axes[1], w_random, "random init")]:
     ax.imshow(w, aspect="auto", cmap="RdBu")
-    ax.set(title=title, xlabel="input pixel", ylabel="hidden unit")
+    ax.set(title=title, xlabel="input pixel (0–63)", ylabel="hidden unit")
+    fig.colorbar(ax.images[-1], ax=ax, label="weight")
 save(fig, "07_zero_init.png")
 
 # %% [markdown]
@@ -165,12 +182,27 @@ save(fig, "07_zero_init.png")
 # * **Dropout** (p = 0.2) zeroes a random 20 % of the hidden activations at every training
 #   step (and scales the rest by 1/0.8), so no unit can rely on a particular other one. It
 #   is switched off by `model.eval()`.
-# * **L2**: we add λ Σ w² over the weight matrices to the loss (`nn.l2_penalty`), which pulls
-#   every weight towards 0 by 2λw at each step.
-# * After every epoch we measure the **validation** loss and accuracy and keep the weights
-#   of the best epoch (early stopping in its simplest form).
+# * **L2**: we add λ Σ w² over the weight matrices to the loss (`nn.l2_penalty`). Its
+#   gradient is 2λw, so each SGD step moves every weight towards 0 by **α·2λw** (α the
+#   learning rate; with momentum, past pulls keep acting too). Checked in the cell below.
+# * After every epoch we measure the **validation** loss and accuracy and, at the end, keep
+#   the weights of the epoch with the best validation accuracy: **best-epoch selection**.
+#   (Early stopping would also *stop* training once the validation score stops improving;
+#   here we always train every epoch and only choose afterwards.)
 # * A `Recorder` notes the mean and max |gradient| of every layer at every step, and a
 #   sample of the hidden activations every epoch.
+
+# %%
+# the L2 pull, measured: one plain SGD step on the penalty alone moves w by α·2λw
+w_demo = nn.Parameter(tn.tensor(np.array([[0.5, -2.0]])))
+alpha, lam = 0.05, 1e-4
+(lam * nn.l2_penalty([w_demo])).backward()
+assert np.allclose(np.asarray(w_demo.grad), 2 * lam * w_demo.numpy())  # ∂(λΣw²)/∂w = 2λw
+before = w_demo.numpy().copy()
+optim.SGD([w_demo], lr=alpha).step()
+print("one step on the penalty alone: w moved by", (before - w_demo.numpy()).ravel(),
+      "= α·2λw =", (alpha * 2 * lam * before).ravel())
+assert np.allclose(before - w_demo.numpy(), alpha * 2 * lam * before, rtol=1e-12)
 
 # %%
 tn.manual_seed(0)
@@ -212,7 +244,10 @@ for epoch in range(EPOCHS):
     print(f"epoch {epoch + 1:2d}: loss {total / seen:.4f}  val_loss {val_loss:.4f}  val_accuracy {val_acc:.3f}")
 
 model.load_state_dict(best[1])
-print(f"best validation accuracy {best[0]:.3f}")
+best_epoch = int(np.argmax(history["val_accuracy"])) + 1
+print(f"best-epoch selection: epoch {best_epoch} of {EPOCHS}, validation accuracy {best[0]:.3f} "
+      f"on the {len(y_val)} validation images")
+assert len(y_val) == 288 and best[0] == max(history["val_accuracy"])
 assert best[0] >= (0.95 if FAST else 0.97)
 
 save(plot_history(history, title="digits MLP: training and validation"), "07_history.png")
@@ -312,7 +347,8 @@ assert fit_history["val_accuracy"][-1] >= 0.93
 # * Split into train/validation/test; fit the scaler on the training data only.
 # * Standardised inputs train faster than raw pixels; zero initialisation makes all hidden
 #   units identical, random initialisation breaks the symmetry.
-# * Dropout and L2 regularise; the validation set picks the epoch to keep.
+# * Dropout and L2 regularise (L2 moves each weight by α·2λw per step); the validation set
+#   (288 images) picks the epoch to keep: best-epoch selection, not early stopping.
 # * Accuracy hides per-class behaviour: precision, recall, F1 and the confusion matrix show it.
 # * `tn.save` / `load_state_dict(tn.load(...))` round-trips a model exactly.
 #

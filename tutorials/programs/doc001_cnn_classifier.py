@@ -47,7 +47,9 @@ from tinynn.data import DataLoader, train_test_split
 from tinynn.synthetic import make_colour_digits
 
 FAST = os.environ.get("TINYNN_FAST") == "1"  # the test suite sets this: fewer epochs
-OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or ".")  # where the model is saved
+# where the model is saved: $TINYNN_OUT, else tutorials/out/ (git-ignored), so a run leaves the checkout clean
+OUT = pathlib.Path(os.environ.get("TINYNN_OUT") or pathlib.Path(__file__).resolve().parents[1] / "out")
+OUT.mkdir(parents=True, exist_ok=True)
 tn.manual_seed(0)
 started = time.perf_counter()
 

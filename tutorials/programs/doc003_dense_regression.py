@@ -117,8 +117,11 @@ assert test_mse < 0.5 * baseline  # clearly better than knowing nothing
 #   module; `compile` + `fit` is a loss, an optimizer and `tn.fit` (or the four-line loop it
 #   runs: zero_grad, forward, backward, step).
 # * Random targets can only be memorised: judge a model on data it has not seen.
-# * With a real signal the same 10-20-1 network (the document's section 4.3 setting) beats
-#   the predict-the-mean baseline on held-out data.
+# * With a real signal the same 10-20-1 network (the document's section 5.2 program) beats
+#   the predict-the-mean baseline on held-out data. (The document's section 4.3 describes a
+#   different one, 10-20-3: "a three-layer network with input, hidden and output layers of
+#   10, 20 and 3 neurons" (分别有10、20和3个神经元), trained on "100 samples, each with 10
+#   features and 1 label" (每个样本有10个特征和1个标签); its section 5.2 code builds 10-20-1.)
 
 # %%
 elapsed = time.perf_counter() - started
