@@ -543,3 +543,17 @@ def test_data_package_uses_only_the_backend_numpy():
         # Tensors' values are read with .numpy(), never .data / .grad (their meaning is changing)
         assert not re.search(r"(?<!tinynn)(?<!utils)\.(data|grad)\b", text), path.name
     assert backend.numpy is np
+
+
+def test_a_tn_generator_drives_shuffling_and_random_split():
+    Generator = getattr(tn, "Generator", None) or getattr(backend, "Generator", None)
+    if Generator is None:
+        pytest.skip("tn.Generator is not there yet")
+
+    def order(seed):
+        loader = DataLoader((np.arange(12),), batch_size=5, shuffle=True, generator=Generator().manual_seed(seed))
+        return [int(i) for b in loader for i in host(b[0])]
+
+    assert order(4) == order(4) != order(5) and sorted(order(4)) == list(range(12))
+    split = [p.indices for p in random_split(range(8), [0.5, 0.5], generator=Generator().manual_seed(4))]
+    assert split == [p.indices for p in random_split(range(8), [4, 4], generator=Generator().manual_seed(4))]

@@ -289,26 +289,30 @@ class RandomRotation(_Transform):
         images, restore = _as_images(x, "RandomRotation")
         _require_float(images, "RandomRotation")
         n, c, h, w = images.shape
-        angles = np.deg2rad(backend.rng().uniform(self.degrees[0], self.degrees[1], size=n))
+        angles = np.deg2rad(backend.rng().uniform(self.degrees[0], self.degrees[1], size=n)).astype(images.dtype)
         cx, cy = ((w - 1) / 2, (h - 1) / 2) if self.center is None else (self.center[0] - 0.5, self.center[1] - 0.5)
-        dy, dx = np.mgrid[0:h, 0:w].astype(np.float64)
+        # coordinates in the images' precision (float32 is exact enough for any image size here)
+        dy, dx = np.mgrid[0:h, 0:w].astype(np.result_type(images.dtype, np.float32))
         dy, dx = dy - cy, dx - cx
         cos, sin = np.cos(angles)[:, None, None], np.sin(angles)[:, None, None]
         # where each output pixel comes from: the inverse rotation (y points down, angles turn
         # counter-clockwise on screen)
         src_x = cx + cos * dx - sin * dy
         src_y = cy + sin * dx + cos * dy
-        fill = _fill_array(self.fill, c, "RandomRotation")
+        fill = _fill_array(self.fill, c, "RandomRotation").astype(images.dtype)
         sample = _nearest if self.interpolation == "nearest" else _bilinear
         return restore(sample(images, src_y, src_x, fill).astype(images.dtype))
 
 
 def _gather(images, iy, ix):
-    """``images[n, :, iy[n], ix[n]]`` for every image n, plus which lookups fall inside."""
+    """``images[n, :, iy[n], ix[n]]`` for every image n, plus which lookups fall inside.
+
+    One flat gather per image row (take_along_axis over H*W) is several times faster than
+    four broadcast index arrays."""
     n, c, h, w = images.shape
     inside = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w)
-    values = images[np.arange(n)[:, None, None, None], np.arange(c)[None, :, None, None],
-                    np.clip(iy, 0, h - 1)[:, None], np.clip(ix, 0, w - 1)[:, None]]
+    flat = (np.clip(iy, 0, h - 1) * w + np.clip(ix, 0, w - 1)).reshape(n, 1, h * w)
+    values = np.take_along_axis(images.reshape(n, c, h * w), flat, axis=2).reshape(n, c, h, w)
     return values, inside[:, None]
 
 
@@ -321,12 +325,13 @@ def _bilinear(images, src_y, src_x, fill):
     y0, x0 = np.floor(src_y), np.floor(src_x)
     wy, wx = (src_y - y0)[:, None], (src_x - x0)[:, None]
     y0, x0 = y0.astype(np.int64), x0.astype(np.int64)
-    out = 0.0
+    out, weight_inside = 0.0, 0.0
     for iy, ix, weight in ((y0, x0, (1 - wy) * (1 - wx)), (y0, x0 + 1, (1 - wy) * wx),
                            (y0 + 1, x0, wy * (1 - wx)), (y0 + 1, x0 + 1, wy * wx)):
         values, inside = _gather(images, iy, ix)
-        out = out + weight * np.where(inside, values, fill)  # outside corners bring the fill
-    return out
+        weight = weight * inside
+        out, weight_inside = out + weight * values, weight_inside + weight
+    return out + (1 - weight_inside) * fill  # the corners outside the image bring the fill
 
 
 # --------------------------------------------------------------------------- values
