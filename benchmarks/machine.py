@@ -138,7 +138,7 @@ def describe(torch=None):
         "blas": blas_info(),
         "blas_threads": blas_threads(),
         "thread_env": {v: os.environ.get(v) for v in THREAD_VARS + ("OPENBLAS_CORETYPE",)},
-        "load_average": _load_average(),
+        "load_average": load_average(),
         "tinynn_commit": tinynn_commit(),
     }
     if torch is not None:
@@ -148,7 +148,9 @@ def describe(torch=None):
     return info
 
 
-def _load_average():
+def load_average():
+    """The 1-, 5- and 15-minute load averages (None where the OS has none): above the core
+    count, other processes were competing for the CPU while the figures were taken."""
     try:
         return [round(x, 2) for x in os.getloadavg()]
     except (OSError, AttributeError):

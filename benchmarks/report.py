@@ -43,6 +43,15 @@ def _goals(row):
     return "; ".join(g["goal"] for g in marks), verdict
 
 
+def _noisy(r):
+    return (r["p75"] - r["p25"]) / r["median"] > NOISY_IQR
+
+
+def _noisy_note(names):
+    return (f"**Noisy** ({', '.join(names)}: single calls spread by more than ±{NOISY_IQR * 50:.0f}%): another "
+            "process was competing for the cores; these figures are unreliable, run again on a quiet machine.")
+
+
 def _kib(b):
     return f"{b / 1024:+.1f} KiB"
 
@@ -115,7 +124,8 @@ def machine_lines(results):
     env = ", ".join(f"{k}={v}" for k, v in m["thread_env"].items() if v) or "none of " + \
         "/".join(m["thread_env"]) + " set"
     lines = [f"- Machine: {m['cpu']}, {m['cores']} cores ({m['platform']}); Python {m['python']}; "
-             f"load average at start {m['load_average']}",
+             f"load average at start {m['load_average']}, 1-minute load after each section "
+             f"{results.get('load_during')}",
              f"- NumPy {m['numpy']}; BLAS: {blas}"]
     if "torch" in m:
         lines.append(f"- PyTorch {m['torch']}; BLAS: {m['torch_blas']}")
@@ -145,11 +155,9 @@ def mlp_lines(results):
                      + " | ".join(cells) + f" | {fmt_ratio(r['tinynn/floor'])} | {fmt_ratio(r['naive/floor'])} | "
                      f"{r['tinynn/floor fastest 10%']:.2f}× |")
     lines.append("")
-    noisy = [r["size"] for r in rows
-             if any((r[k]["p75"] - r[k]["p25"]) / r[k]["median"] > NOISY_IQR for k in ("floor", "tinynn"))]
+    noisy = [r["size"] for r in rows if any(_noisy(r[k]) for k in ("floor", "tinynn", "torch") if k in r)]
     if noisy:
-        lines += [f"**Noisy run** ({', '.join(noisy)}: single steps spread by more than ±{NOISY_IQR * 50:.0f}%): "
-                  "another process was competing for the cores; run again on a quiet machine.", ""]
+        lines += [_noisy_note(noisy), ""]
     return lines
 
 
@@ -191,6 +199,7 @@ def rows_lines(results):
              "| row | shape | turns | tinynn | PyTorch | tinynn / PyTorch |" + (" throughput |" if throughput else "")
              + " goal | verdict |",
              "|---|---|---|---|---|---|" + ("---|" if throughput else "") + "---|---|"]
+    noisy = [r["name"] for r in rows if any(_noisy(r[k]) for k in ("tinynn", "torch") if k in r)]
     for r in rows:
         goal, verdict = _goals(r)
         cell = ""
@@ -201,7 +210,10 @@ def rows_lines(results):
         lines.append(f"| {r['name']} | {r['detail']} | {r['turns']} | {fmt_ms(r['tinynn'])} {spread(r['tinynn'])} | "
                      + (f"{fmt_ms(r['torch'])} {spread(r['torch'])}" if "torch" in r else "—")
                      + f" | {fmt_ratio(r.get('tinynn/torch'))} |{cell} {goal} | {verdict} |")
-    return lines + [""]
+    lines.append("")
+    if noisy:
+        lines += [_noisy_note(noisy), ""]
+    return lines
 
 
 def demo_lines(results):
@@ -237,12 +249,27 @@ SECTIONS = [("mlp", mlp_lines), ("overhead", overhead_lines), ("memory", memory_
             ("demo", demo_lines), ("coretype", coretype_lines)]
 
 
+def busy_warning(results):
+    """A warning when other processes competed for the CPU: the 1-minute load average above half
+    the cores before the run, or during it above this run's own threads plus half the cores."""
+    m = results["machine"]
+    start = (m.get("load_average") or [0])[0]
+    during = max(results.get("load_during") or [0])
+    own = max(m.get("blas_threads") or 1, m.get("torch_threads") or 1)
+    if start <= m["cores"] / 2 and during <= own + m["cores"] / 2:
+        return []
+    return [f"**Busy machine**: 1-minute load average {start:.2f} at the start and up to {during:.2f} during "
+            f"the run (this run's own threads: {own}; cores: {m['cores']}): other processes were competing for "
+            "the CPU. Times are inflated and ratios less reliable; run again on a quiet machine before quoting "
+            "them.", ""]
+
+
 def render(results):
     """The whole report as markdown."""
     lines = ["# tinynn benchmarks", "",
              f"Measured {results['date']} with `{results['command']}`"
              + (" (**--quick**: few turns, figures indicative only)" if results.get("quick") else "") + ".", "",
-             *machine_lines(results), "",
+             *machine_lines(results), "", *busy_warning(results),
              "## Summary against issue 17's goals", "",
              "Times are medians; ratios are paired turn by turn, median (quartiles). A verdict uses the "
              "median; \"on the line\" means the quartiles straddle the goal, so another run may land on the "

@@ -63,23 +63,30 @@ def import_torch(args, threads):
 
 
 def measure(args, torch):
-    """Run the chosen sections; returns the results dict (without the header fields)."""
+    """Run the chosen sections; returns the results dict (without the header fields), with the
+    1-minute load average sampled after each section (``load_during``: was the machine busy?)."""
     chosen = args.only or [s for s in ALL_SECTIONS if not (args.quick and s == "demo")]
-    results = {}
+    results, loads = {"load_during": []}, []
+
+    def section(key, run):
+        results[key] = run()
+        loads.append((machine.load_average() or [None])[0])
+
     if "mlp" in chosen or "coretype" in chosen:
-        results["mlp"] = sections.bench_mlp(args.sizes, args.quick, torch)
+        section("mlp", lambda: sections.bench_mlp(args.sizes, args.quick, torch))
         if "large" in args.sizes:
-            results["gemm"] = sections.bench_gemm(args.quick, torch)
+            section("gemm", lambda: sections.bench_gemm(args.quick, torch))
     if "overhead" in chosen:
-        results["overhead"] = sections.bench_overhead(args.quick, torch)
+        section("overhead", lambda: sections.bench_overhead(args.quick, torch))
     if "memory" in chosen:
-        results["memory"] = sections.bench_memory(args.quick, torch)
+        section("memory", lambda: sections.bench_memory(args.quick, torch))
     if "layers" in chosen:
-        results["rows"] = sections.bench_rows(args.quick, torch)
+        section("rows", lambda: sections.bench_rows(args.quick, torch))
     if "demo" in chosen:
-        results["demo"] = external.bench_demo()
+        section("demo", external.bench_demo)
     if "coretype" in chosen:
-        results["coretype"] = external.coretype_comparison(args, results["mlp"])
+        section("coretype", lambda: external.coretype_comparison(args, results["mlp"]))
+    results["load_during"] = [x for x in loads if x is not None]
     return results
 
 
