@@ -93,3 +93,18 @@ def test_bag_of_words_cannot_learn_the_sentiment_task():
         opt.step()
     val_acc = ((model(x_val).numpy()[:, 0] > 0) == labels[2000:]).mean()
     assert 0.4 < val_acc < 0.6  # chance: the words alone carry no information about the label
+
+
+def test_old_import_paths_still_work():
+    import tinynn.data
+    import tinynn.data.generated as generated
+    import tinynn.synthetic as synthetic
+
+    for name in generated.__all__:
+        assert getattr(synthetic, name) is getattr(generated, name)
+    # everything tinynn/data.py offered before it became a package
+    old_data_names = ["Dataset", "TensorDataset", "DataLoader", "train_test_split", "StandardScaler", "MinMaxScaler",
+                      "make_xor", "make_moons", "make_spirals", "make_regression", "load_digits", "load_mnist",
+                      "read_idx", "MNIST_FILES"]
+    assert all(hasattr(tinynn.data, name) for name in old_data_names)
+    assert set(tinynn.data.__all__) <= set(dir(tinynn.data)) and not [n for n in tinynn.data.__all__ if n[0] == "_"]
