@@ -198,7 +198,7 @@ class RandomCrop(_Transform):
 
 class RandomShift(RandomCrop):
     """Move every image by a random whole number of pixels, up to ``max_shift`` each way
-    (tinynn's; the "random shift" augmentation of DrQ): pad by ``max_shift`` and crop back to
+    (tinynn's; DrQ's "random shift", which pads with ``padding_mode="edge"``): pad by ``max_shift`` and crop back to
     the image's own size, so what slides out is lost and ``fill`` slides in.
 
     >>> import tinynn as tn; tn.manual_seed(0)
