@@ -103,29 +103,62 @@ def _resolve_metrics(metrics):
     return resolved
 
 
-# the default metrics="auto": accuracy for classification, nothing for regression
-_REGRESSION_LOSSES = {"MSELoss", "mse_loss", "L1Loss", "l1_loss", "SmoothL1Loss", "smooth_l1_loss",
-                      "HuberLoss", "huber_loss"}
-_CLASSIFICATION_LOSSES = {"CrossEntropyLoss", "cross_entropy", "NLLLoss", "nll_loss", "BCELoss",
-                          "binary_cross_entropy", "BCEWithLogitsLoss", "binary_cross_entropy_with_logits"}
+# the default metrics="auto": accuracy for classification, nothing for regression. What a loss
+# is for is read from the loss itself (issue 11), never guessed from its class or function name:
+# a ``task`` attribute ("classification" / "regression") on any loss, and for tinynn's own losses
+# the loss objects themselves (a user's class that happens to be called MSELoss is not ours).
+_TASKS = ("classification", "regression")
+
+
+def _known_losses():
+    """[(class or function, task, threshold)] for tinynn's losses, looked up by identity."""
+    from tinynn import nn as _nn
+    from tinynn.ops.fused import loss as _F
+
+    table = []
+    for task, threshold, names in (
+            ("regression", None, ("MSELoss", "mse_loss", "L1Loss", "l1_loss", "SmoothL1Loss", "smooth_l1_loss",
+                                  "HuberLoss", "huber_loss")),
+            ("classification", None, ("CrossEntropyLoss", "cross_entropy", "NLLLoss", "nll_loss",
+                                      "BCEWithLogitsLoss", "binary_cross_entropy_with_logits")),
+            ("classification", 0.5, ("BCELoss", "binary_cross_entropy"))):
+        for name in names:
+            for home in (_nn, _F):
+                obj = getattr(home, name, None)
+                if obj is not None:
+                    table.append((obj, task, threshold))
+    return table
+
+
+def _loss_info(loss_fn):
+    """``(task, threshold)`` of a loss: its own ``task`` / ``threshold`` attributes if it has
+    them, else tinynn's table (by identity / isinstance), else ``(None, None)``."""
+    task = getattr(loss_fn, "task", None)
+    if task is not None:
+        if task not in _TASKS:
+            raise ValueError(f"fit: loss_fn.task must be one of {_TASKS}, got {task!r}")
+        return task, getattr(loss_fn, "threshold", None)
+    for obj, known_task, threshold in _known_losses():
+        if loss_fn is obj or (isinstance(obj, type) and isinstance(loss_fn, obj)):
+            return known_task, threshold
+    return None, None
 
 
 def _auto_metrics(loss_fn, y):
     """What ``metrics="auto"`` means for this loss and a batch of targets ``y``: accuracy for a
     classification loss, none for a regression loss; for any other loss (a lambda, None), none
     when the targets are floating point (real values: accuracy would be meaningless)."""
-    name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
-    if name in _REGRESSION_LOSSES:
+    task, _ = _loss_info(loss_fn)
+    if task == "regression":
         return []
-    if name in _CLASSIFICATION_LOSSES:  # BCE's float 0/1 targets are still classes
+    if task == "classification":  # BCE's float 0/1 targets are still classes
         return _resolve_metrics(("accuracy",))
     return [] if backend.is_floating(y.dtype) else _resolve_metrics(("accuracy",))
 
 
 def _is_probability_loss(loss_fn):
     """BCE on probabilities (a Sigmoid output) thresholds at 0.5; everything else at 0 (logits)."""
-    name = getattr(loss_fn, "__name__", type(loss_fn).__name__)
-    return name in ("BCELoss", "binary_cross_entropy")
+    return _loss_info(loss_fn)[1] == 0.5
 
 
 def _labels(out, loss_fn, threshold):
@@ -221,7 +254,7 @@ def _fmt(values):
 
 # --------------------------------------------------------------------------- the API
 def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metrics="auto",
-        progress=True, device=None, scheduler=None, threshold=None):
+        progress=True, device=None, scheduler=None, threshold=None, callbacks=None):
     """Train ``model`` for ``epochs`` passes over ``train_loader``; return a History.
 
     Args:
@@ -235,12 +268,17 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
             ``()`` for none. The default ``"auto"`` is accuracy for classification and nothing
             for regression: no accuracy with ``MSELoss`` (or L1/Huber losses), nor with any
             other loss whose targets are floating point, except the BCE losses (float 0/1
-            targets) and CrossEntropyLoss. Predictions are the argmax of (N, C) outputs, or
+            targets) and CrossEntropyLoss. A loss of your own says what it is for with a
+            ``task`` attribute ("classification" or "regression"; optional ``threshold``);
+            tinynn's losses are recognised as objects, never by name. Predictions are the argmax of (N, C) outputs, or
             ``output > threshold`` for one output per sample (0 for logits; 0.5 after
             ``nn.BCELoss``).
         progress: a tqdm bar per epoch on stderr with the running loss; False prints nothing.
         device: train there (the model is moved, every batch is moved); default: the model's.
         scheduler: a learning-rate schedule stepped once per epoch (its lr goes in ``"lr"``).
+        callbacks: ``tinynn.callbacks.Callback`` objects (EarlyStopping, ModelCheckpoint,
+            ReduceLROnPlateau, your own), called at the start/end of training, of each epoch and
+            after each batch's step; any of them may stop training (``stop_training = True``).
 
     The loss per epoch is the mean over samples of the batch losses as they were computed
     (while the weights changed). Training stops early, with a warning, if the loss is nan/inf.
@@ -265,19 +303,26 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
         _check_loader(val_loader, where, "val_loader")
         _check_reusable(val_loader, where, "val_loader", epochs)
     resolved = None if _is_auto(metrics) else _resolve_metrics(metrics)  # auto: at the first batch
+    from tinynn.callbacks import CallbackList  # callbacks import nothing of train: no cycle
+
+    callbacks = CallbackList(callbacks)
     if device is not None:
         model.to(backend.check_device(device))
     device = _model_device(model)
     history = History()
     total_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
+    callbacks.set_context(model, optimizer)
+    callbacks.on_train_begin({})
     for epoch in range(1, epochs + 1):
+        callbacks.on_epoch_begin(epoch - 1, {})
         model.train()
         bar = _bar(total_batches, f"epoch {epoch}/{epochs}", progress)
         loss_sum, seen, true_parts, pred_parts = 0.0, 0, [], []
         diverged = False
         try:
-            for batch in train_loader:
+            for batch_index, batch in enumerate(train_loader):
                 x, y = _split_batch(batch, device, where)
+                callbacks.on_batch_begin(batch_index, {"size": len(x)})
                 optimizer.zero_grad()
                 if resolved is None:
                     resolved = _auto_metrics(loss_fn, y)
@@ -290,6 +335,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
                 if resolved:
                     true_parts.append(_targets(y))
                     pred_parts.append(_labels(out, loss_fn, threshold))
+                callbacks.on_batch_end(batch_index, {"loss": value, "size": n})
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss_sum / seen:.4f}", refresh=False)
                 if not math.isfinite(value):
@@ -306,6 +352,8 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
             if scheduler is not None:
                 scheduler.step()
                 epoch_values["lr"] = float(optimizer.param_groups[0]["lr"])
+            if not diverged:
+                callbacks.on_epoch_end(epoch - 1, epoch_values)  # may add values (lr) or stop training
             for k, v in epoch_values.items():
                 history.setdefault(k, []).append(v)
             bar.set_postfix(_fmt({k: v for k, v in epoch_values.items() if k != "lr"}), refresh=True)
@@ -316,6 +364,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
                           "learning rate, or check the inputs (scale them) and the loss function.",
                           RuntimeWarning, stacklevel=2)
             break
+        if callbacks.stop_training:
+            break
+    callbacks.on_train_end(history.last())
     return history
 
 
