@@ -29,6 +29,61 @@ def test_tutorial_runs_fast(script, tmp_path):
         assert list(tmp_path.glob("*.png")), f"{script.name} saved no figure into $TINYNN_OUT"
 
 
+def _tutorials_tree():
+    """Every file under tutorials/ except what running may write (out/, __pycache__), with its mtime."""
+    return {p: p.stat().st_mtime_ns for p in TUTORIALS.rglob("*")
+            if p.is_file() and p.relative_to(TUTORIALS).parts[0] != "out" and "__pycache__" not in p.parts}
+
+
+@pytest.mark.parametrize("start", ["repository root", "folder above a clone"])
+def test_notebook_started_elsewhere_finds_setup_and_leaves_the_checkout_clean(start, tmp_path):
+    """Run tutorial 1's code the way a notebook kernel does (no script directory on sys.path,
+    working directory not tutorials/, no TINYNN_OUT): cell 1 must find _setup.py, and the
+    figures must land in the git-ignored tutorials/out/, nowhere else in tutorials/."""
+    if start == "repository root":
+        cwd = ROOT
+    else:
+        cwd = tmp_path
+        try:
+            (tmp_path / "clone").symlink_to(ROOT, target_is_directory=True)
+        except OSError:
+            pytest.skip("cannot make a symbolic link here")
+    script = TUTORIALS / "01_tensors_and_the_chain_rule.py"
+    env = {k: v for k, v in os.environ.items() if k != "TINYNN_OUT"}
+    env.update(TINYNN_FAST="1", MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
+               PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    code = f"exec(compile(open({str(script)!r}, encoding='utf-8').read(), '<notebook cell>', 'exec'))"
+    before = _tutorials_tree()
+    result = subprocess.run([sys.executable, "-c", code], cwd=cwd, env=env, capture_output=True, text=True,
+                            timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (TUTORIALS / "out" / "01_graph.png").is_file()
+    assert _tutorials_tree() == before, "running a tutorial changed or added files in tutorials/ outside out/"
+    ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "tutorials/out/" in ignored, ".gitignore must list tutorials/out/"
+
+
+def test_reference_pages_exist_and_are_linked():
+    index = (TUTORIALS / "README.md").read_text(encoding="utf-8")
+    for page in ("documents.md", "glossary.md", "equations.md"):
+        assert (TUTORIALS / page).is_file() and f"({page})" in index, page
+    glossary = (TUTORIALS / "glossary.md").read_text(encoding="utf-8")
+    for term in ("⊙", "One-hot", "Jacobian", "subnormal", "TP, FP, FN"):
+        assert term in glossary, f"glossary.md does not explain {term}"
+    documents = (TUTORIALS / "documents.md").read_text(encoding="utf-8")
+    for eq in range(1, 29):
+        assert re.search(rf"\bE{eq}\b", documents), f"documents.md does not say where E{eq} comes from"
+    assert "nbconvert" in index and "ipykernel" in index, "README must say what jupytext --execute needs"
+
+
+def test_each_tutorial_quotes_its_source():
+    """Self-contained: every numbered tutorial quotes the documents (English, with the Chinese)."""
+    for path in sorted(TUTORIALS.glob("[0-9][0-9]_*.py")):
+        text = path.read_text(encoding="utf-8")
+        assert re.search(r"[\u4e00-\u9fff]", text), f"{path.name} quotes no original (Chinese) passage"
+        assert re.search(r"[Dd]ocument 00\d", text), f"{path.name} names no source document"
+
+
 def test_there_are_nine_numbered_tutorials():
     numbered = sorted(p.name for p in TUTORIALS.glob("[0-9][0-9]_*.py"))
     assert [name[:2] for name in numbered][:9] == [f"{i:02d}" for i in range(1, 10)], numbered
@@ -39,6 +94,8 @@ def test_tutorials_are_jupytext_percent_files():
         text = path.read_text(encoding="utf-8")
         assert "# %% [markdown]" in text and re.search(r"^# %%$", text, re.M), f"{path.name}: no percent cells"
         assert "from _setup import" in text, f"{path.name}: ignores the fast/output settings of tutorials/_setup.py"
+        assert text.index("candidates = [") < text.index("from _setup import"), \
+            f"{path.name}: no cell that finds tutorials/_setup.py before importing it (notebooks run elsewhere)"
     setup = (TUTORIALS / "_setup.py").read_text(encoding="utf-8")
     assert "TINYNN_FAST" in setup and "TINYNN_OUT" in setup
 

@@ -17,6 +17,10 @@
 #
 # $$\frac{\partial L}{\partial w} = \frac{\partial L}{\partial \hat y}\cdot\frac{\partial \hat y}{\partial w}$$
 #
+# Document 004, §4.2 ("公式推导过程", derivation of the formulas), item 2, backpropagation
+# (反向传播), writes exactly this and adds only "where w is a weight of the model"
+# (其中，w 表示模型的权重). (The five documents are described in [documents.md](documents.md).)
+#
 # If L depends on w only through ŷ, the sensitivities multiply. A network is a long chain
 # (in fact a graph) of small steps, each with a derivative that is easy to write down; the
 # job of an autodiff engine is to multiply those local derivatives in the right order.

@@ -23,6 +23,15 @@
 # We build a learnable **PReLU** (a ReLU whose slope for x < 0 is a parameter, one per
 # channel: the fix for dead ReLUs from tutorial 3), break it on purpose, catch the bug, and
 # wrap it as an `nn.Module`.
+#
+# **The documents** (see [documents.md](documents.md)) give no equation for this: they use
+# ready-made layers only. What they do insist on is the chain rule, document 004 §4.2,
+# item 2, backpropagation (反向传播): ∂L/∂w = ∂L/∂ŷ · ∂ŷ/∂w (E27), "where w is a weight of
+# the model" (其中，w 表示模型的权重). A layer of your own is one more link in that chain, and its
+# backward is the local derivative ∂out/∂in that the chain multiplies. Getting that one
+# link right is what this tutorial checks. (The documents also list ReLU among the
+# activations, document 000 §4.1: "ReLU函数 (the ReLU function): ReLU(x) = max(0, x)", E2;
+# PReLU generalises it.)
 
 # %%
 # Find tutorials/_setup.py (the fast switch and the output folder, shared by the tutorials).
@@ -307,12 +316,12 @@ grid = np.linspace(-2, 2, 101, dtype="float32")[:, None]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3))
 ax1.plot(grid, np.where(grid > 0, grid, 0.25 * grid), label="PReLU, a = 0.25")
 ax1.plot(grid, np.maximum(grid, 0), "--", label="ReLU")
-ax1.set(title="PReLU(x)")
+ax1.set(title="PReLU(x) against ReLU(x)", xlabel="x", ylabel="output")
 ax1.legend(fontsize=8)
 with tn.no_grad():
     ax2.plot(grid, model(tn.tensor(grid)).numpy(), label="model")
 ax2.scatter(x_train[::4], y_train[::4], s=5, c="grey", label="data")
-ax2.set(title="a net with PReLU layers fits |x| + 0.3x")
+ax2.set(title="a net with a PReLU layer fits |x| + 0.3x", xlabel="x", ylabel="y")
 ax2.legend(fontsize=8)
 save(fig, "08_prelu.png")
 

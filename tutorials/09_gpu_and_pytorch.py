@@ -20,6 +20,13 @@
 # model.to("cuda")                        # moves every parameter, in place
 # ```
 #
+# **The documents** (see [documents.md](documents.md)) meet the GPU only as a set-up step,
+# document 003 §5.1: "install CUDA, in a version compatible with Python and TensorFlow
+# (下载并安装CUDA，版本需与Python和TensorFlow兼容); configure the CUDA environment so that
+# Python can call the CUDA libraries (确保Python可以调用CUDA库)". Document 004's program
+# (§5.2) is written in PyTorch (`import torch.nn as nn`, `nn.Conv2d`, `nn.Linear`,
+# `optim.Adam`, …); tinynn's names are PyTorch's, which is what section 4 below relies on.
+#
 # Data must live where the model lives; mixing devices is an error with a clear message,
 # never a silent copy. This tutorial runs one training program on every device it can find,
 # including tinynn's test device **"strict"**, and then hands the trained model to PyTorch.
@@ -96,8 +103,8 @@ assert cpu_accuracy > (0.8 if FAST else 0.95)
 # %% [markdown]
 # ## 2. On a GPU, if there is one
 #
-# `device="cuda"` needs CuPy (`pip install "tinynn[gpu]"`, or the `cupy-cudaXXx` wheel for
-# your CUDA) and a GPU. `tn.cuda_available()` tells; asking for "cuda" without them raises
+# `device="cuda"` needs CuPy (`pip install "tinynn-edu[gpu]"`, or `pip install -e ".[gpu]"`
+# in a checkout, or the `cupy-cudaXXx` wheel for your CUDA) and a GPU. `tn.cuda_available()` tells; asking for "cuda" without them raises
 # an error that says which is missing.
 
 # %%
@@ -117,7 +124,7 @@ else:
     gpu_losses = None
     print("SKIPPED the GPU run: no usable CUDA device on this machine.")
     print("  reason:", reason)
-    print("  On a machine with an NVIDIA GPU: pip install 'tinynn[gpu]' and run this tutorial again.")
+    print("  On a machine with an NVIDIA GPU: pip install 'tinynn-edu[gpu]' and run this tutorial again.")
 
 # %% [markdown]
 # ## 3. The "strict" device: a GPU rehearsal without a GPU
@@ -157,7 +164,8 @@ ax.plot(cpu_losses, label="cpu")
 ax.plot(strict_losses, "--", label="strict (CuPy-like)")
 if gpu_losses is not None:
     ax.plot(gpu_losses, ":", label="cuda")
-ax.set(xlabel="epoch", ylabel="last batch loss", yscale="log", title="one program, three devices")
+ax.set(xlabel="epoch", ylabel="loss of the last batch (log scale)", yscale="log",
+       title="the same training program on each device")
 ax.legend(fontsize=8)
 save(fig, "09_devices.png")
 
