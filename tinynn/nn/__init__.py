@@ -14,6 +14,10 @@ from tinynn.nn.loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss
 from tinynn.nn.module import Module, ModuleList, Parameter, Sequential
 from tinynn.nn.recurrent import GRU, LSTM, RNN, Embedding, GRUCell, LSTMCell, RNNCell
 from tinynn.nn.regularization import l1_penalty, l2_penalty
+from tinynn.nn import utils  # noqa: E402 - nn.utils, as torch.nn.utils
+from tinynn.nn.activations_extra import CELU, ELU, SELU, Hardtanh, LeakyReLU, LogSigmoid, Mish, ReLU6, SiLU, Softplus, Softsign
+from tinynn.nn.batchnorm import BatchNorm1d, BatchNorm2d
+from tinynn.nn.layers_extra import AdaptiveAvgPool2d, Dropout2d, ModuleDict, ParameterDict, ParameterList, Unflatten
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Flatten", "Dropout",
@@ -21,4 +25,15 @@ __all__ = [
     "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss", "init", "l1_penalty",
     "l2_penalty", "Conv2d", "MaxPool2d", "AvgPool2d", "Embedding", "RNNCell", "LSTMCell", "GRUCell",
     "RNN", "LSTM", "GRU",
+]
+
+from tinynn.nn.gelu import GELU  # noqa: E402  (issue 13: the Transformer's layers)
+from tinynn.nn.normalization import LayerNorm  # noqa: E402
+from tinynn.nn.attention import MultiheadAttention  # noqa: E402
+from tinynn.nn.transformer import TransformerDecoderLayer, TransformerEncoderLayer  # noqa: E402
+__all__ += ["GELU", "LayerNorm", "MultiheadAttention", "TransformerEncoderLayer", "TransformerDecoderLayer"]
+__all__ += [  # PyTorch's wider surface (issue 12)
+    "utils", "LeakyReLU", "ELU", "CELU", "SELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid",
+    "Softsign", "BatchNorm1d", "BatchNorm2d", "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "ModuleDict",
+    "ParameterList", "ParameterDict",
 ]

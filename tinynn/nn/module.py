@@ -45,6 +45,22 @@ class Parameter(Tensor):
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
+def _to_arguments(args, kwargs):
+    """(device, dtype) from ``Module.to``'s PyTorch forms: a device, a dtype, both, or a tensor."""
+    device, dtype = kwargs.pop("device", None), kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs or len(args) > 2:
+        raise TypeError(f"Module.to: unexpected arguments {sorted(kwargs) or args}; use to(device, dtype)")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, backend.device) or (isinstance(a, str) and a.split(":")[0] in backend.DEVICES):
+            device = a
+        elif a is not None:
+            dtype = a
+    return device, dtype
+
+
 def _indent(text, spaces=2):
     lines = text.split("\n")
     return "\n".join([lines[0]] + [" " * spaces + line for line in lines[1:]])
@@ -230,6 +246,54 @@ class Module:
         """Evaluation mode (Dropout off); the same as ``train(False)``. Returns self."""
         return self.train(False)
 
+    def apply(self, fn):
+        """Call ``fn(module)`` on every descendant (children first) and on self; returns self
+        (how custom initialisation is usually written).
+
+        >>> from tinynn import nn
+        >>> seen = []
+        >>> _ = nn.Sequential(nn.Linear(1, 1), nn.ReLU()).apply(lambda m: seen.append(type(m).__name__))
+        >>> seen
+        ['Linear', 'ReLU', 'Sequential']
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def get_submodule(self, target=""):
+        """The sub-module at dotted path ``target`` ("" is self), e.g. ``"encoder.0"``.
+
+        >>> from tinynn import nn
+        >>> nn.Sequential(nn.Linear(1, 2), nn.ReLU()).get_submodule("1")
+        ReLU()
+        """
+        module = self
+        for depth, name in enumerate(target.split(".") if target else []):
+            child = module._modules.get(name)
+            if not isinstance(child, Module):
+                path = ".".join(target.split(".")[:depth]) or "the model"
+                raise AttributeError(f"get_submodule({target!r}): {path} ({type(module).__name__}) has no "
+                                     f"sub-module {name!r}; it has {list(module._modules)}")
+            module = child
+        return module
+
+    def get_parameter(self, target):
+        """The Parameter at dotted path ``target``, e.g. ``"0.weight"``."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._parameters:
+            raise AttributeError(f"get_parameter({target!r}): {type(module).__name__} has no parameter {name!r}")
+        return module._parameters[name]
+
+    def get_buffer(self, target):
+        """The buffer at dotted path ``target``, e.g. ``"bn.running_mean"``."""
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in module._buffers:
+            raise AttributeError(f"get_buffer({target!r}): {type(module).__name__} has no buffer {name!r}")
+        return module._buffers[name]
+
     def requires_grad_(self, requires_grad=True):
         """Freeze (False) or unfreeze every parameter; returns self."""
         for p in self.parameters():
@@ -250,6 +314,7 @@ class Module:
         """
         if device is not None:
             device = backend.check_device(device)
+        device, dtype = _to_arguments(args, kwargs)
         dtype = backend.as_dtype(dtype)
         if dtype is not None and not backend.is_floating(dtype):
             raise TypeError(f"Module.to: dtype must be floating (float32 or float64), got {dtype}")

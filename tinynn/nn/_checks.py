@@ -1,0 +1,121 @@
+"""Argument checks shared by the layer constructors and forward calls (issue 15).
+
+One place decides what "a size", "a probability" or "a batch of the right rank" means, so
+every layer refuses bad input the same way: a clear error naming the layer, the value and
+the fix, raised before any state exists.
+
+>>> positive_int("Linear", "in_features", 3)
+3
+>>> positive_int("Linear", "in_features", 2.5)
+Traceback (most recent call last):
+...
+TypeError: Linear: in_features must be an int, got 2.5 (float)
+"""
+from __future__ import annotations
+
+import numbers
+
+from tinynn.tensor import Tensor
+
+
+def _as_int(layer, name, value):
+    """``value`` as a Python int; floats (even 3.0), bools and None are refused."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
+        return int(value.item())
+    raise TypeError(f"{layer}: {name} must be an int, got {value!r} ({type(value).__name__})")
+
+
+def positive_int(layer, name, value):
+    """An int > 0 (a number of features, channels, classes ...).
+
+    >>> positive_int("Conv2d", "out_channels", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Conv2d: out_channels must be a positive int, got 0
+    """
+    value = _as_int(layer, name, value)
+    if value <= 0:
+        raise ValueError(f"{layer}: {name} must be a positive int, got {value}")
+    return value
+
+
+def non_negative_int(layer, name, value):
+    """An int >= 0 (padding, a dim's size that may be empty).
+
+    >>> non_negative_int("Conv2d", "padding", -1)
+    Traceback (most recent call last):
+    ...
+    ValueError: Conv2d: padding must be >= 0, got -1
+    """
+    value = _as_int(layer, name, value)
+    if value < 0:
+        raise ValueError(f"{layer}: {name} must be >= 0, got {value}")
+    return value
+
+
+def int_tuple(layer, name, value, n, check=positive_int):
+    """An int or a sequence of ``n`` ints, each passing ``check``; returns an n-tuple.
+
+    >>> int_tuple("AdaptiveAvgPool2d", "output_size", 3, 2)
+    (3, 3)
+    """
+    if isinstance(value, (tuple, list)):
+        if len(value) != n:
+            raise ValueError(f"{layer}: {name} must be an int or {n} ints, got {tuple(value)}")
+        return tuple(check(layer, name, v) for v in value)
+    return (check(layer, name, value),) * n
+
+
+def real(layer, name, value, low=None, high=None, low_open=False):
+    """A finite real number, optionally in [low, high] (``low_open``: low excluded).
+
+    >>> real("Dropout", "p", 1.5, 0.0, 1.0)
+    Traceback (most recent call last):
+    ...
+    ValueError: Dropout: p must be in [0.0, 1.0], got 1.5
+    """
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{layer}: {name} must be a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ValueError(f"{layer}: {name} must be finite, got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    if too_low or (high is not None and value > high):
+        left = "(" if low_open else "["
+        raise ValueError(f"{layer}: {name} must be in {left}{low}, {high}], got {value}")
+    return value
+
+
+def probability(layer, name, value):
+    """A probability in [0, 1] (dropout's p)."""
+    return real(layer, name, value, 0.0, 1.0)
+
+
+def batch(layer, x, ndims, expected):
+    """Refuse anything but a Tensor whose rank is in ``ndims``; ``expected`` names the shape.
+
+    >>> import tinynn as tn
+    >>> batch("BatchNorm2d", tn.zeros(3), (4,), "(N, C, H, W)")
+    Traceback (most recent call last):
+    ...
+    ValueError: BatchNorm2d: expected input of shape (N, C, H, W) (4-d), got a 1-d tensor of shape (3,)
+    """
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{layer}: expected a Tensor of shape {expected}, got {type(x).__name__}"
+                        + ("; did an earlier layer or the data loader return None?" if x is None else ""))
+    if x.ndim not in ndims:
+        ranks = " or ".join(f"{d}-d" for d in ndims)
+        hint = "; add the batch dim with x.unsqueeze(0)" if x.ndim + 1 in ndims else ""
+        raise ValueError(f"{layer}: expected input of shape {expected} ({ranks}), got a {x.ndim}-d tensor "
+                         f"of shape {tuple(x.shape)}{hint}")
+    return x
+
+
+def channels(layer, x, dim, expected_count, what="channels"):
+    """Refuse an input whose size along ``dim`` is not ``expected_count``."""
+    if x.shape[dim] != expected_count:
+        raise ValueError(f"{layer}: expected {expected_count} {what} along dim {dim}, got input of shape "
+                         f"{tuple(x.shape)}")
+    return x
