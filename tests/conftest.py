@@ -42,7 +42,7 @@ def _seed():
 
 def host(x):
     """Host NumPy copy of a Tensor or raw array, from any device."""
-    return backend.to_host(x.data if isinstance(x, tn.Tensor) else x)
+    return backend.to_host(x._data if isinstance(x, tn.Tensor) else x)
 
 
 @pytest.fixture

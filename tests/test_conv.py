@@ -148,7 +148,7 @@ def test_max_pool_ties_go_to_the_first_index_like_torch(torch, stride):
     x[0, 1, 1:3, 1:3] = 1.0  # ties inside and across (overlapping) windows
     ours = tn.tensor(x, requires_grad=True)
     out = F.max_pool2d(ours, 2, stride)
-    g = np.arange(1.0, out.size + 1).reshape(out.shape)
+    g = np.arange(1.0, out.numel() + 1).reshape(out.shape)
     out.backward(g)
     xt = torch.tensor(x, requires_grad=True)
     torch.nn.functional.max_pool2d(xt, 2, stride).backward(torch.tensor(g))

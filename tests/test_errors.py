@@ -30,7 +30,7 @@ def test_int_and_bool_tensors_cannot_require_grad():
 def test_backward_on_non_scalar_needs_a_gradient():
     x = tn.ones(3, requires_grad=True)
     y = x * 2
-    with pytest.raises(RuntimeError, match=r"shape \(3,\).*y.backward\(grad\)"):
+    with pytest.raises(RuntimeError, match=r"shape \(3,\).*y.backward\(gradient\)"):
         y.backward()
     assert x.grad is None
     y.backward(tn.ones(3))
@@ -39,14 +39,14 @@ def test_backward_on_non_scalar_needs_a_gradient():
 
 def test_backward_grad_of_wrong_shape():
     y = tn.ones(3, requires_grad=True) * 2
-    with pytest.raises(RuntimeError, match=r"grad has shape \(2,\)"):
+    with pytest.raises(RuntimeError, match=r"gradient has shape \(2,\) but the tensor has shape \(3,\)"):
         y.backward(np.ones(2, dtype=np.float32))
 
 
 def test_mixing_devices_names_the_op_and_devices():
     a = tn.ones(3, requires_grad=True)
     b = tn.ones(3).to("strict")
-    with pytest.raises(RuntimeError, match=r"Mul: inputs are on different devices \(cpu .*strict"):
+    with pytest.raises(RuntimeError, match=r"MulFunction: inputs are on different devices \(cpu .*strict"):
         a * b
     with pytest.raises(RuntimeError, match="different devices"):
         b + np.ones(3)  # a raw host array next to a device tensor

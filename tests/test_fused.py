@@ -179,7 +179,7 @@ _FLOAT32_OPS = {
     "exp": lambda x: x.exp(), "log": lambda x: (x.abs() + 1).log(), "sigmoid": F.sigmoid,
     "tanh": F.tanh, "relu": F.relu, "softmax": lambda x: F.softmax(x, axis=1),
     "log_softmax": lambda x: F.log_softmax(x, axis=1), "mean": lambda x: x.mean(axis=0),
-    "max": lambda x: x.max(), "max axis": lambda x: x.max(axis=1), "clip": lambda x: x.clip(-0.5, 0.5),
+    "max": lambda x: x.max(), "amax dim": lambda x: x.amax(dim=1), "max dim values": lambda x: x.max(1).values, "clip": lambda x: x.clip(-0.5, 0.5),
     "mse_loss": lambda x: F.mse_loss(x, tn.zeros(4, 3)),
     "cross_entropy": lambda x: F.cross_entropy(x, tn.tensor([0, 1, 2, 0])),
     "bce_with_logits": lambda x: F.binary_cross_entropy_with_logits(x, tn.ones(4, 3)),

@@ -137,13 +137,14 @@ def test_state_dict_is_a_snapshot_and_round_trips():
     a, b = MLP(), MLP()
     sd = a.state_dict()
     a.fc1.weight.data[...] = 0  # later in-place training must not change a saved snapshot
-    assert not np.all(sd["fc1.weight"] == 0)
+    assert np.all(a.fc1.weight.numpy() == 0)  # (.data shares memory with the parameter)
+    assert not np.all(host(sd["fc1.weight"]) == 0)
     b.load_state_dict(sd)
-    assert np.array_equal(b.fc1.weight.data, sd["fc1.weight"])
-    w = b.fc1.weight.data
+    assert np.array_equal(b.fc1.weight.numpy(), host(sd["fc1.weight"]))
+    w = b.fc1.weight._data
     b.load_state_dict(a.state_dict())
-    assert b.fc1.weight.data is w  # copied into the same array (optimizer state stays valid)
-    assert np.all(b.fc1.weight.data == 0)
+    assert b.fc1.weight._data is w  # copied into the same array (optimizer state stays valid)
+    assert np.all(b.fc1.weight.numpy() == 0)
 
 
 def test_load_state_dict_reports_everything_and_changes_nothing():
@@ -201,7 +202,7 @@ def test_state_dict_keys_match_torch_and_load_into_torch(torch):
 def test_linear_default_init_is_torchs_bound():
     layer = nn.Linear(50, 400)
     bound = 1 / math.sqrt(50)  # kaiming_uniform(a=sqrt(5)): gain sqrt(1/3) * sqrt(3/fan_in)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     assert w.shape == (400, 50) and w.dtype == np.float32 and b.shape == (400,)
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert np.abs(b).max() <= bound and abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
@@ -401,13 +402,13 @@ def test_fan_and_gain_by_hand():
 
 def test_init_in_place_and_statistics(device):
     w = nn.Parameter(backend.to_device(np.zeros((400, 300), dtype="float32"), device))
-    array = w.data
+    array = w._data
 
     def stats():
         a = host(w)
         return a.mean(), a.std(), np.abs(a).max()
 
-    assert nn.init.xavier_uniform_(w, gain=2.0) is w and w.data is array  # same Parameter, same array
+    assert nn.init.xavier_uniform_(w, gain=2.0) is w and w._data is array  # same Parameter, same array
     bound = 2.0 * math.sqrt(6 / (300 + 400))
     mean, std, top = stats()
     assert top <= bound and top > 0.99 * bound and abs(std - bound / math.sqrt(3)) < 0.02 * bound
@@ -428,7 +429,7 @@ def test_init_in_place_and_statistics(device):
     nn.init.ones_(w)
     assert np.all(host(w) == 1)
     nn.init.zeros_(w)
-    assert np.all(host(w) == 0) and w.data is array and w.device == device
+    assert np.all(host(w) == 0) and w._data is array and w.device == device
     assert nn.init.he_normal_ is nn.init.kaiming_normal_
     assert nn.init.glorot_uniform_ is nn.init.xavier_uniform_
 

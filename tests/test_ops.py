@@ -36,7 +36,8 @@ UNARY = {
     "min": (lambda x: x.min(), {}),
     "sum_axis0_keep": (lambda x: x.sum(axis=0, keepdims=True), {}),
     "mean_axis_last": (lambda x: x.mean(axis=-1), {}),
-    "max_axis0": (lambda x: x.max(axis=0), {}),
+    "amax_axis0": (lambda x: x.amax(dim=0), {}),
+    "max_dim0_values": (lambda x: x.max(0).values, {}),
     "transpose": (lambda x: x.T, {}),
     "reshape": (lambda x: x.reshape(-1), {}),
     "flatten": (lambda x: F.flatten(x, 0), {}),
@@ -48,8 +49,8 @@ UNARY = {
     "stack": (lambda x: tn.stack([x, x.exp()], axis=-1), {}),
     "broadcast_to": (lambda x: F.broadcast_to(x, (2,) + x.shape), {}),
 }
-NEEDS_NDIM1 = {"softmax", "log_softmax", "softmax_axis0", "sum_axis0_keep", "mean_axis_last", "max_axis0",
-               "getitem_slice", "getitem_repeat", "concatenate", "unsqueeze_squeeze", "flatten"}
+NEEDS_NDIM1 = {"softmax", "log_softmax", "softmax_axis0", "sum_axis0_keep", "mean_axis_last", "amax_axis0",
+               "max_dim0_values", "getitem_slice", "getitem_repeat", "concatenate", "unsqueeze_squeeze", "flatten"}
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
@@ -58,7 +59,7 @@ def test_unary_gradcheck(name, device, data):
     fn, value_kw = UNARY[name]
     min_dims = 1 if name in NEEDS_NDIM1 else 0
     shape = data.draw(shapes(min_dims=min_dims, max_dims=3, min_side=2 if name == "getitem_slice" else 1))
-    if name in ("max", "min", "max_axis0"):  # distinct values: the max is unique
+    if name in ("max", "min", "amax_axis0", "max_dim0_values"):  # distinct values: the max is unique
         value = data.draw(st.permutations(np.linspace(-2, 2, int(np.prod(shape))).tolist()))
         value = np.asarray(value, dtype=np.float64).reshape(shape)
     else:
@@ -168,7 +169,9 @@ TORCH_CASES = {
     "softmax": (lambda x: F.softmax(x, axis=1), "lambda x: torch.softmax(x, 1)"),
     "log_softmax": (lambda x: F.log_softmax(x, axis=1), "lambda x: torch.log_softmax(x, 1)"),
     "exp_log": (lambda x: F.log(F.exp(x) + 1), "lambda x: torch.log(torch.exp(x) + 1)"),
-    "max0": (lambda x: x.max(axis=0), "lambda x: torch.amax(x, 0)"),
+    "amax0": (lambda x: x.amax(dim=0), "lambda x: torch.amax(x, 0)"),
+    "max0_values": (lambda x: x.max(0).values, "lambda x: x.max(0).values"),
+    "max1_indices": (lambda x: x.max(1).indices * x.sum(), "lambda x: x.max(1).indices * x.sum()"),
     "mean1": (lambda x: x.mean(axis=1, keepdims=True) * x, "lambda x: x.mean(1, keepdim=True) * x"),
     "getitem": (lambda x: x[[0, 0, 2], 1:], "lambda x: x[[0, 0, 2], 1:]"),
     "matmul_T": (lambda x: x @ x.T, "lambda x: x @ x.T"),

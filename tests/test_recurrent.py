@@ -6,7 +6,7 @@ import pytest
 import tinynn as tn
 import tinynn.functional as F
 from tinynn import nn
-from tinynn.ops.recurrent import LSTMSequence
+from tinynn.ops.fused.recurrent import LSTMSequenceFunction
 from tinynn.testing import make_tensor
 
 from .conftest import host
@@ -66,12 +66,12 @@ def test_embedding_bad_index_message():
 # ------------------------------------------------------------------------------ LSTM ops
 def test_lstm_sequence_gradcheck(device, rng):
     inputs = _lstm_arrays(rng, device)
-    assert tn.gradcheck(lambda *a: LSTMSequence()(*a), inputs)
+    assert tn.gradcheck(lambda *a: LSTMSequenceFunction()(*a), inputs)
 
 
 def test_lstm_sequence_gradcheck_without_bias(device, rng):
     inputs = _lstm_arrays(rng, device)[:5]
-    assert tn.gradcheck(lambda *a: LSTMSequence()(*a), inputs)
+    assert tn.gradcheck(lambda *a: LSTMSequenceFunction()(*a), inputs)
 
 
 def test_lstm_cell_gradcheck(device, rng):

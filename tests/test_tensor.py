@@ -30,7 +30,9 @@ def test_conversions():
     assert isinstance(t.numpy(), np.ndarray) and t.tolist() == [[3.5]]
     x = tn.tensor([1.0, 2.0], requires_grad=True)
     d = x.detach()
-    assert not d.requires_grad and d.data is x.data
+    assert not d.requires_grad and d._data is x._data  # detach shares memory
+    # .data is a fresh Tensor each time (as in PyTorch), outside the graph, sharing memory
+    assert isinstance(x.data, tn.Tensor) and not x.data.requires_grad and x.data._data is x._data
     with pytest.raises(ValueError, match="one-element"):
         x.item()
 
@@ -142,7 +144,7 @@ def test_sum_over_size_one_axes_passes_the_gradient_through(shape, axis, keepdim
     data = np.arange(1, 1 + int(np.prod(shape)), dtype=np.float32).reshape(shape)
     x = tn.tensor(data, requires_grad=True)
     y = x.sum(axis=axis, keepdims=keepdims)
-    g = np.arange(10, 10 + y.size, dtype=np.float32).reshape(y.shape)
+    g = np.arange(10, 10 + y.numel(), dtype=np.float32).reshape(y.shape)
     y.backward(g)
     assert x.grad.shape == shape
     assert x.grad.reshape(-1).tolist() == g.reshape(-1).tolist()
@@ -154,8 +156,10 @@ def test_comparisons_give_boolean_tensors_outside_the_graph():
 
 
 def test_repr_looks_like_pytorch():
-    assert repr(tn.tensor([1.0, 2.0], requires_grad=True)) == \
-        "tensor([1., 2.], dtype=float32, requires_grad=True)"
+    # PyTorch names the dtype only when it is not the default (float32, int64, bool)
+    assert repr(tn.tensor([1.0, 2.0], requires_grad=True)) == "tensor([1., 2.], requires_grad=True)"
+    assert repr(tn.tensor([1.0, 2.0], dtype="float64")) == "tensor([1., 2.], dtype=float64)"
+    assert repr(tn.tensor([1, 2])) == "tensor([1, 2])"
 
 
 def test_to_moves_and_casts():

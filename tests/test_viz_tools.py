@@ -100,7 +100,7 @@ def test_recorder_gradient_stats_are_mean_and_max_abs(tmp_path):
         rec.record_grads(step)
     assert rec.grad_steps == [0, 1, 2]
     assert list(rec.grad_stats) == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    g = np.abs(model[0].weight.grad)
+    g = np.abs(model[0].weight.grad.numpy())
     assert rec.grad_stats["0.weight"]["mean"][-1] == pytest.approx(float(g.mean()))
     assert rec.grad_stats["0.weight"]["max"][-1] == pytest.approx(float(g.max()))
     rec.plot_gradient_flow(path=tmp_path / "flow.png")
@@ -150,7 +150,7 @@ def test_recorder_boundary_classes(device, tmp_path):
 def test_recorder_smoothing_is_a_moving_average(tmp_path):
     rec = Recorder({"w": tn.tensor([1.0], requires_grad=True)})
     for step, value in enumerate([1.0, 3.0, 5.0, 7.0]):
-        rec.parameters[0][1].grad = np.array([value])
+        rec.parameters[0][1].grad = tn.tensor([value])  # float32, the parameter's dtype
         rec.record_grads(step)
     steps, means, maxes = rec._smoothed(rec.grad_stats["w"], 2)
     assert steps.tolist() == [1, 2, 3] and means.tolist() == [2.0, 4.0, 6.0] and maxes.tolist() == [2.0, 4.0, 6.0]
