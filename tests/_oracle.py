@@ -7,7 +7,9 @@ from tinynn import backend
 
 
 def host(t):
-    return backend.to_host(t._data) if isinstance(t, tn.Tensor) else np.asarray(t)
+    if isinstance(t, tn.Tensor):
+        return backend.to_host(t._data)
+    return backend.to_host(t) if backend.is_array(t) else np.asarray(t)
 
 
 def compare(torch, ours, theirs, arrays, device="cpu", dtype="float64", rtol=1e-6, atol=1e-8, grad=True,

@@ -24,7 +24,7 @@ class _BatchNorm(Module):
     _ndims, _expected = (), ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+                 device=None, dtype=None, *, bias=True):
         super().__init__()
         layer = type(self).__name__
         self.num_features = _checks.positive_int(layer, "num_features", num_features)
@@ -35,7 +35,10 @@ class _BatchNorm(Module):
         np = backend.numpy
         if self.affine:
             self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
-            self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -63,7 +66,8 @@ class _BatchNorm(Module):
         if self.affine:
             with no_grad():
                 self.weight.fill_(1.0)
-                self.bias.zero_()
+                if self.bias is not None:
+                    self.bias.zero_()
 
     def forward(self, input):  # noqa: A002 - PyTorch's name
         """Normalise with the batch's statistics (training) or the running ones (eval)."""
@@ -83,7 +87,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
