@@ -30,3 +30,5 @@ __all__ = [
     "numerical_grad", "GradcheckError", "float32", "float64", "int64",
     "fit", "evaluate", "predict",
 ]
+
+from tinynn import onnx  # noqa: E402  tn.onnx.export (the onnx package itself is imported only when exporting)

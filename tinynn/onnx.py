@@ -1,0 +1,335 @@
+"""Export a tinynn model to ONNX, the exchange format that runtimes (onnxruntime, TensorRT,
+OpenVINO, browsers) load: ``tn.onnx.export(model, example_input, "model.onnx")``.
+
+Needs the optional extra: ``pip install "tinynn-edu[onnx]"`` (the ``onnx`` and
+``onnxruntime`` packages); importing ``tinynn`` never needs them.
+
+The exporter walks the **module tree** (as a reader would), turning each layer into ONNX
+nodes; the weights become the graph's initializers. Layers it knows: Sequential, Linear,
+ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Identity, Flatten, Dropout (identity at
+inference), Conv2d, MaxPool2d, AvgPool2d, BatchNorm1d/2d (running statistics) and LSTM
+(ONNX's LSTM op, gates reordered from PyTorch's i,f,g,o to ONNX's i,o,f,c). A module of your
+own with a ``forward`` of its own describes that forward once in ONNX terms::
+
+    class Classifier(nn.Module):
+        def forward(self, x):
+            out, _ = self.lstm(x)
+            return self.head(out[:, -1])
+        def onnx_export(self, g, x):              # g: the graph being built; x: an input name
+            out, _ = g.module(self.lstm, x)
+            last = g.op("Gather", out, g.const(-1), axis=1)
+            return g.module(self.head, last)
+
+The model is exported in eval mode; the batch dimension is dynamic. ``run(path, x)`` runs
+the file in onnxruntime, to check it against ``model(x)``.
+
+>>> import tinynn as tn
+>>> from tinynn import nn
+>>> sorted(n.__name__ for n in supported())[:3]
+['AvgPool2d', 'BatchNorm1d', 'BatchNorm2d']
+"""
+from __future__ import annotations
+
+import math
+import os
+
+from tinynn import backend
+from tinynn import nn as _nn
+from tinynn.tensor import Tensor
+
+np = backend.numpy  # weights are written from the host
+
+OPSET = 17
+__all__ = ["export", "run", "supported", "Graph"]
+
+
+def _require_onnx():
+    try:
+        import onnx  # noqa: F401  the optional extra
+    except ImportError:
+        raise ImportError("tinynn.onnx needs the onnx package: pip install onnx onnxruntime "
+                          "(or pip install \"tinynn-edu[onnx]\")") from None
+    return onnx
+
+
+class Graph:
+    """The ONNX graph being built: nodes, initializers (weights) and fresh names.
+
+    ``op(type, *inputs, **attributes)`` adds a node and returns its output name (``outputs=k``
+    for k outputs); ``const(array)`` adds an initializer; ``module(m, *inputs)`` exports a
+    submodule and returns what its forward would (names instead of Tensors).
+    """
+
+    def __init__(self, dtype):
+        self.onnx = _require_onnx()
+        self.dtype = np.dtype(dtype)
+        self.nodes, self.initializers, self._count = [], [], 0
+
+    def fresh(self, hint):
+        self._count += 1
+        return f"{hint}_{self._count}"
+
+    def const(self, value, name="const", dtype=None):
+        """An initializer from an array or number (in the graph's float dtype unless integer)."""
+        a = np.asarray(backend.to_host(value._data) if isinstance(value, Tensor) else value)
+        if dtype is not None:
+            a = a.astype(dtype)
+        elif a.dtype.kind == "f":
+            a = a.astype(self.dtype)
+        out = self.fresh(name)
+        a = a if a.flags.c_contiguous else a.copy()  # (np.ascontiguousarray would make a 0-d array 1-d)
+        self.initializers.append(self.onnx.numpy_helper.from_array(a, out))
+        return out
+
+    def op(self, op_type, *inputs, outputs=1, **attributes):
+        names = [self.fresh(op_type.lower()) for _ in range(outputs)]
+        self.nodes.append(self.onnx.helper.make_node(op_type, [i or "" for i in inputs], names, **attributes))
+        return names[0] if outputs == 1 else names
+
+    def module(self, m, *inputs):
+        custom = getattr(m, "onnx_export", None)
+        if custom is not None:
+            return custom(self, *inputs)
+        for cls, handler in _HANDLERS:
+            if cls is not None and isinstance(m, cls):
+                return handler(self, m, *inputs)
+        raise NotImplementedError(
+            f"tn.onnx.export: no ONNX translation for {type(m).__name__}. Known layers: "
+            f"{', '.join(sorted(c.__name__ for c in supported()))}; for a module with a forward of "
+            "its own, define onnx_export(self, g, *inputs) that builds it from g.module(child, ...) "
+            "and g.op(...) (see the tinynn.onnx docstring)")
+
+
+# --------------------------------------------------------------------------- layer translations
+def _linear(g, m, x):
+    w = g.const(backend.to_host(m.weight._data).T, "weight_t")  # (in, out): x @ Wᵀ for any rank of x
+    y = g.op("MatMul", x, w)
+    return g.op("Add", y, g.const(m.bias, "bias")) if m.bias is not None else y
+
+
+def _unary(op_type):
+    return lambda g, m, x: g.op(op_type, x)
+
+
+def _gelu(g, m, x):
+    if getattr(m, "approximate", "none") == "tanh":  # 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³)))
+        cube = g.op("Mul", g.op("Mul", x, x), x)
+        inner = g.op("Mul", g.op("Add", x, g.op("Mul", cube, g.const(0.044715))), g.const(math.sqrt(2 / math.pi)))
+        return g.op("Mul", g.op("Mul", x, g.const(0.5)), g.op("Add", g.op("Tanh", inner), g.const(1.0)))
+    erf = g.op("Erf", g.op("Div", x, g.const(math.sqrt(2.0))))  # 0.5 x (1 + erf(x/√2))
+    return g.op("Mul", g.op("Mul", x, g.const(0.5)), g.op("Add", erf, g.const(1.0)))
+
+
+def _softmax(op_type):
+    def handler(g, m, x):
+        dim = getattr(m, "dim", None)
+        return g.op(op_type, x, axis=-1 if dim is None else int(dim))
+    return handler
+
+
+def _flatten(g, m, x):
+    if m.end_dim != -1:
+        raise NotImplementedError("tn.onnx.export: Flatten with end_dim != -1 is not translated yet")
+    if m.start_dim == 0:
+        return g.op("Reshape", x, g.const(np.array([-1], dtype=np.int64)))
+    return g.op("Flatten", x, axis=int(m.start_dim))
+
+
+def _sequential(g, m, x):
+    for child in m:
+        x = g.module(child, x)
+    return x
+
+
+def _conv2d(g, m, x):
+    ph, pw = m.padding
+    attrs = dict(kernel_shape=list(m.kernel_size), strides=list(m.stride), pads=[ph, pw, ph, pw])
+    inputs = [x, g.const(m.weight, "conv_weight")] + ([g.const(m.bias, "conv_bias")] if m.bias is not None else [])
+    return g.op("Conv", *inputs, **attrs)
+
+
+def _pair(v):
+    return [v, v] if isinstance(v, int) else list(v)
+
+
+def _pool(op_type):
+    def handler(g, m, x):
+        kernel = _pair(m.kernel_size)
+        stride = kernel if m.stride is None else _pair(m.stride)
+        ph, pw = _pair(m.padding)
+        attrs = dict(kernel_shape=kernel, strides=stride, pads=[ph, pw, ph, pw])
+        if op_type == "AveragePool":
+            attrs["count_include_pad"] = 1  # PyTorch's default: padded zeros count in the mean
+        return g.op(op_type, x, **attrs)
+    return handler
+
+
+def _batchnorm(g, m, x):
+    if m.running_mean is None:
+        raise NotImplementedError("tn.onnx.export: BatchNorm without running statistics "
+                                  "(track_running_stats=False) has no inference form")
+    c = m.num_features
+    scale = m.weight if m.weight is not None else np.ones(c)
+    bias = m.bias if m.bias is not None else np.zeros(c)
+    return g.op("BatchNormalization", x, g.const(scale, "bn_scale"), g.const(bias, "bn_bias"),
+                g.const(m.running_mean, "bn_mean"), g.const(m.running_var, "bn_var"), epsilon=float(m.eps))
+
+
+_TORCH_TO_ONNX_GATES = (0, 3, 1, 2)  # PyTorch packs i, f, g, o; ONNX wants i, o, f, c(=g)
+
+
+def _gates(a, hidden):
+    blocks = [a[k * hidden:(k + 1) * hidden] for k in range(4)]
+    return np.concatenate([blocks[k] for k in _TORCH_TO_ONNX_GATES], axis=0)
+
+
+def _lstm(g, m, x, hx=None):
+    """Returns (output, (h_n, c_n)) names, as the module returns Tensors."""
+    if hx is not None:
+        raise NotImplementedError("tn.onnx.export: an LSTM with a given initial state is not translated yet")
+    H, D = m.hidden_size, m.directions
+    seq = g.op("Transpose", x, perm=[1, 0, 2]) if m.batch_first else x  # ONNX: (T, B, features)
+    h_parts, c_parts = [], []
+    for layer in range(m.num_layers):
+        W, R, B = [], [], []
+        for d in range(D):
+            params = [backend.to_host(p._data) for p in m._params(layer, d)]
+            W.append(_gates(params[0], H))
+            R.append(_gates(params[1], H))
+            if m.bias:
+                B.append(np.concatenate([_gates(params[2], H), _gates(params[3], H)]))
+        bias = g.const(np.stack(B), "lstm_B") if m.bias else ""
+        y, h, c = g.op("LSTM", seq, g.const(np.stack(W), "lstm_W"), g.const(np.stack(R), "lstm_R"), bias,
+                       outputs=3, hidden_size=H, direction="bidirectional" if D == 2 else "forward")
+        h_parts.append(h)
+        c_parts.append(c)
+        # Y is (T, D, B, H): put the directions next to the features, as PyTorch's (T, B, D·H)
+        seq = g.op("Reshape", g.op("Transpose", y, perm=[0, 2, 1, 3]), g.const(np.array([0, 0, -1], dtype=np.int64)))
+    out = g.op("Transpose", seq, perm=[1, 0, 2]) if m.batch_first else seq
+    h_n = h_parts[0] if len(h_parts) == 1 else g.op("Concat", *h_parts, axis=0)
+    c_n = c_parts[0] if len(c_parts) == 1 else g.op("Concat", *c_parts, axis=0)
+    return out, (h_n, c_n)
+
+
+def _identity(g, m, x):
+    return x
+
+
+_HANDLERS = [
+    (_nn.Sequential, _sequential),
+    (_nn.Linear, _linear),
+    (_nn.ReLU, _unary("Relu")),
+    (_nn.Sigmoid, _unary("Sigmoid")),
+    (_nn.Tanh, _unary("Tanh")),
+    (getattr(_nn, "GELU", None), _gelu),
+    (getattr(_nn, "LogSoftmax", None), _softmax("LogSoftmax")),  # before Softmax: LogSoftmax subclasses it
+    (_nn.Softmax, _softmax("Softmax")),
+    (getattr(_nn, "Identity", None), _identity),
+    (_nn.Dropout, _identity),
+    (_nn.Flatten, _flatten),
+    (_nn.Conv2d, _conv2d),
+    (_nn.MaxPool2d, _pool("MaxPool")),
+    (_nn.AvgPool2d, _pool("AveragePool")),
+    (getattr(_nn, "BatchNorm1d", None), _batchnorm),
+    (getattr(_nn, "BatchNorm2d", None), _batchnorm),
+    (getattr(_nn, "LSTM", None), _lstm),
+]
+
+
+def supported():
+    """The layer classes ``export`` translates (besides modules with an ``onnx_export``).
+
+    >>> from tinynn import nn
+    >>> nn.Linear in supported()
+    True
+    """
+    return [cls for cls, _ in _HANDLERS if cls is not None]
+
+
+# --------------------------------------------------------------------------- the API
+_ELEM = {"float32": 1, "float64": 11}  # onnx.TensorProto.FLOAT, DOUBLE
+
+
+def _names(result):
+    """Flatten a module's returned names ((out, (h, c)) for an LSTM) in order."""
+    if isinstance(result, str):
+        return [result]
+    return [n for r in result for n in _names(r)]
+
+
+def _tensors(result):
+    """The Tensors of a forward's result, flattened in order (like _names)."""
+    if isinstance(result, Tensor):
+        return [result]
+    return [t for r in result for t in _tensors(r)]
+
+
+def export(model, example_input, path, input_name="input", output_names=None, opset_version=OPSET,
+           dynamic_batch=True):
+    """Write ``model`` as an ONNX file at ``path`` (atomically) and return the ``onnx.ModelProto``.
+
+    ``example_input`` (a Tensor or array) fixes the input's dtype and every dimension but the
+    first (dynamic when ``dynamic_batch``). Outputs are named ``output`` (or ``output_0``,
+    ``output_1``, ... when the model returns several, e.g. an LSTM's ``(output, (h_n, c_n))``).
+    The model runs once on ``example_input`` in eval mode, to check it can.
+
+    >>> import os, tempfile
+    >>> import tinynn as tn
+    >>> from tinynn import nn
+    >>> path = os.path.join(tempfile.mkdtemp(), "mlp.onnx")
+    >>> proto = export(nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)), tn.randn(2, 4), path)
+    >>> [n.op_type for n in proto.graph.node], os.path.isfile(path)       # doctest: +SKIP
+    (['MatMul', 'Add', 'Relu', 'MatMul', 'Add'], True)
+    """
+    onnx = _require_onnx()
+    x = example_input if isinstance(example_input, Tensor) else Tensor(example_input)
+    dtype = str(x.dtype)
+    if dtype not in _ELEM:
+        raise TypeError(f"tn.onnx.export: example_input must be float32 or float64, got {dtype}")
+    was_training = getattr(model, "training", False)
+    model.eval()
+    try:
+        ranks = [t.ndim for t in _tensors(model(x))]  # fails here, with tinynn's message, if x does not fit
+        g = Graph(dtype)
+        outs = _names(g.module(model, input_name))
+    finally:
+        model.train(was_training)
+    if output_names is None:
+        output_names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
+    if len(output_names) != len(outs):
+        raise ValueError(f"tn.onnx.export: the model has {len(outs)} output(s), got output_names={output_names}")
+    for inner, name in zip(outs, output_names):  # give graph outputs their public names
+        g.nodes.append(onnx.helper.make_node("Identity", [inner], [name]))
+    shape = ["batch" if (i == 0 and dynamic_batch) else int(d) for i, d in enumerate(x.shape)]
+    graph = onnx.helper.make_graph(
+        g.nodes, type(model).__name__, [onnx.helper.make_tensor_value_info(input_name, _ELEM[dtype], shape)],
+        [onnx.helper.make_tensor_value_info(n, _ELEM[dtype], [f"{n}_dim{i}" for i in range(r)])
+         for n, r in zip(output_names, ranks)], g.initializers)
+    proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset_version)],
+                                   producer_name="tinynn")
+    proto.ir_version = min(proto.ir_version, 8)  # readable by onnxruntime >= 1.14
+    onnx.checker.check_model(proto)
+    path = os.fspath(path)
+    tmp = path + ".tmp"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(proto.SerializeToString())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return proto
+
+
+def run(path, x):
+    """Run an ONNX file in onnxruntime on ``x``; a list of NumPy outputs.
+
+    >>> run("missing.onnx", None)                            # doctest: +SKIP
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ImportError("tinynn.onnx.run needs onnxruntime: pip install onnxruntime") from None
+    session = onnxruntime.InferenceSession(os.fspath(path), providers=["CPUExecutionProvider"])
+    a = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    return session.run(None, {session.get_inputs()[0].name: a})
