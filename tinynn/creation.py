@@ -18,7 +18,7 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
 
     >>> import tinynn as tn
     >>> tn.tensor([[1.0, 2.0]], requires_grad=True)
-    tensor([[1., 2.]], dtype=float32, requires_grad=True)
+    tensor([[1., 2.]], requires_grad=True)
     """
     if isinstance(data, Tensor):
         data = data.data

@@ -8,7 +8,8 @@ so every output element takes part (an all-ones weighting can hide a wrong backw
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.tensor import Tensor, no_grad
+from tinynn.modes import no_grad
+from tinynn.tensor import Tensor
 
 
 class GradcheckError(AssertionError):
@@ -30,7 +31,7 @@ def _as_float64_inputs(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"gradcheck: inputs must be Tensors, got {type(t).__name__}")
         if backend.is_floating(t.dtype):
-            copy = Tensor(t.data.astype("float64"), requires_grad=t.requires_grad)
+            copy = Tensor(t._data.astype("float64"), requires_grad=t.requires_grad)
         else:
             copy = t
         out.append(copy)
@@ -40,8 +41,8 @@ def _as_float64_inputs(inputs):
 def _weighting(out, seed):
     """A fixed, non-uniform weighting of the output elements (the upstream gradient);
     1 for a scalar output, so the report shows plain derivatives there."""
-    if out.size == 1:
-        return backend.xp_of(out.data).ones_like(out.data)
+    if out.numel() == 1:
+        return backend.xp_of(out._data).ones_like(out._data)
     rng = backend.numpy.random.default_rng(seed)
     v = rng.uniform(0.5, 1.5, size=out.shape) * rng.choice([-1.0, 1.0], size=out.shape)
     return backend.to_device(v.astype(out.dtype), out.device)
@@ -61,7 +62,7 @@ def numerical_grad(fn, inputs, eps=1e-6, weight=None):
     def value():
         with no_grad():
             out = fn(*inputs)
-        data = out.data if weight is None else out.data * weight
+        data = out._data if weight is None else out._data * weight
         return float(data.sum())
 
     grads = []
@@ -71,12 +72,12 @@ def numerical_grad(fn, inputs, eps=1e-6, weight=None):
             continue
         g = backend.numpy.zeros(t.shape, dtype="float64")
         for index in backend.numpy.ndindex(*t.shape):
-            original = t.data[index].item()
-            t.data[index] = original + eps  # perturb in place, one element at a time
+            original = t._data[index].item()
+            t._data[index] = original + eps  # perturb in place, one element at a time
             plus = value()
-            t.data[index] = original - eps
+            t._data[index] = original - eps
             minus = value()
-            t.data[index] = original
+            t._data[index] = original
             g[index] = (plus - minus) / (2 * eps)
         grads.append(g)
     return grads
@@ -104,9 +105,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
     if not out.requires_grad:
         raise GradcheckError("gradcheck: the output does not depend on any input that requires grad")
     out.backward(weight)
-    analytic = [None if t.grad is None else backend.to_host(t.grad) for t in inputs]
+    analytic = [None if t._grad is None else backend.to_host(t._grad) for t in inputs]
     for t in inputs:
-        t.grad = None
+        t._grad = None
     numeric = numerical_grad(fn, inputs, eps=eps, weight=weight)
     np = backend.numpy
     for k, (t, a, n) in enumerate(zip(inputs, analytic, numeric)):
@@ -121,7 +122,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
             worst = tuple(int(i) for i in np.unravel_index(
                 np.argmax(np.where(np.isfinite(a), error, np.inf)), n.shape))
             name = f" ({t.name})" if t.name else ""
-            of = "" if out.size == 1 else " (derivatives of sum(v * fn(...)) for a fixed random v)"
+            of = "" if out.numel() == 1 else " (derivatives of sum(v * fn(...)) for a fixed random v)"
             raise GradcheckError(
                 f"gradcheck failed for input {k}{name} of shape {n.shape} at element {worst}: "
                 f"analytic {a[worst]:.8g}, numeric {n[worst]:.8g} "

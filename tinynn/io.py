@@ -44,7 +44,7 @@ HEADER_KEY = "__tinynn__"
 def _pack(obj, arrays, path, where):
     """The JSON description of ``obj``; arrays go into ``arrays`` under readable names."""
     if isinstance(obj, Tensor):
-        obj = obj.data
+        obj = obj._data
     if backend.is_array(obj) or isinstance(obj, np.generic):
         host = np.asarray(backend.to_host(obj)) if backend.is_array(obj) else np.asarray(obj)
         if host.dtype.hasobject:

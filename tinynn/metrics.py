@@ -29,7 +29,7 @@ AVERAGES = ("binary", "macro", None)
 
 def _labels_of(y, name):
     """Host int labels from a Tensor/array/list; (N, C) scores become their argmax."""
-    a = y.data if isinstance(y, Tensor) else y
+    a = y._data if isinstance(y, Tensor) else y
     a = backend.to_host(a) if backend.is_array(a) else np.asarray(a)
     if a.ndim == 2 and a.shape[1] > 1:
         a = a.argmax(axis=1)

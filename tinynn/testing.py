@@ -32,7 +32,7 @@ def make_tensor(array, device="cpu", requires_grad=True, dtype="float64"):
 
     >>> t = make_tensor([[1, 2], [3, 4]])
     >>> t.dtype, t.requires_grad, t.device
-    (dtype('float64'), True, 'cpu')
+    (dtype('float64'), True, device(type='cpu'))
     """
     return Tensor(backend.to_device(np.asarray(array, dtype=dtype), device), requires_grad=requires_grad)
 

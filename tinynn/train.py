@@ -33,7 +33,8 @@ from tinynn import backend
 from tinynn import metrics as _metrics
 from tinynn.data import DataLoader, TensorDataset
 from tinynn.ops import concatenate
-from tinynn.tensor import Tensor, no_grad
+from tinynn.modes import no_grad
+from tinynn.tensor import Tensor
 
 np = backend.numpy  # predicted labels are gathered on the host for the metrics
 
@@ -163,7 +164,7 @@ def _is_probability_loss(loss_fn):
 
 def _labels(out, loss_fn, threshold):
     """Predicted labels (host int array) from a batch of model outputs."""
-    a = backend.to_host(out.data if isinstance(out, Tensor) else out)
+    a = backend.to_host(out._data if isinstance(out, Tensor) else out)
     if a.ndim == 2 and a.shape[1] > 1:
         return a.argmax(axis=1)
     if threshold is None:
@@ -172,7 +173,7 @@ def _labels(out, loss_fn, threshold):
 
 
 def _targets(y):
-    a = backend.to_host(y.data if isinstance(y, Tensor) else y)
+    a = backend.to_host(y._data if isinstance(y, Tensor) else y)
     if a.ndim == 2 and a.shape[1] > 1:  # one-hot / probability targets
         return a.argmax(axis=1)
     return a.reshape(-1).astype(np.int64) if a.dtype.kind == "f" else a.reshape(-1)

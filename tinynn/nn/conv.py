@@ -16,8 +16,8 @@ import math
 from tinynn import backend
 from tinynn.nn import init
 from tinynn.nn.module import Module, Parameter
-from tinynn.ops import conv as _ops
-from tinynn.ops.conv import _pair, avg_pool2d, conv2d, max_pool2d
+from tinynn.ops.fused import conv as _ops
+from tinynn.ops.fused.conv import _pair, avg_pool2d, conv2d, max_pool2d
 
 
 class Conv2d(Module):
@@ -85,7 +85,7 @@ class Conv2d(Module):
 class _Pool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        _ops.AvgPool2d(kernel_size, stride, padding)  # checks the arguments now, not at the first call
+        _ops.AvgPool2dFunction(kernel_size, stride, padding)  # checks the arguments now, not at the first call
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 
     def extra_repr(self):

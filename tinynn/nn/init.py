@@ -26,7 +26,7 @@ def _fill(tensor, values):
     """Write host ``values`` into the tensor's own array (same object, same device)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"nn.init: expected a Tensor or Parameter, got {type(tensor).__name__}")
-    tensor.data[...] = backend.to_device(values.astype(tensor.dtype, copy=False), tensor.device)
+    tensor._data[...] = backend.to_device(values.astype(tensor.dtype, copy=False), tensor.device)
     return tensor
 
 

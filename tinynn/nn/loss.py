@@ -1,5 +1,5 @@
 """Loss modules (PyTorch's names), each a wrapper around a functional loss in
-``tinynn.ops.loss``. ``reduction`` is "mean" (default), "sum" or "none".
+``tinynn.ops.fused.loss``. ``reduction`` is "mean" (default), "sum" or "none".
 
 >>> import tinynn as tn
 >>> from tinynn import nn
@@ -10,19 +10,40 @@
 from __future__ import annotations
 
 from tinynn.nn.module import Module
-from tinynn.ops import loss as _F
+from tinynn.ops.fused import loss as _F
 
 
 class _Loss(Module):
     _fn = None
+    _reductions = _F._REDUCTIONS
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        _F._check_reduction(type(self).__name__, reduction)
+        from tinynn.ops.losses_extra import legacy_reduction  # PyTorch's deprecated flags, mapped as it does
+
+        reduction = legacy_reduction(size_average, reduce, reduction)
+        if reduction not in self._reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of {self._reductions}, got {reduction!r}")
         self.reduction = reduction
 
     def forward(self, input, target):
-        return self._fn(input, target, self.reduction)
+        return self._fn(input, target, reduction=self.reduction)
+
+
+class _WeightedLoss(_Loss):
+    """A loss with an optional ``weight`` tensor, kept as a buffer (in the state dict when set)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", _as_optional_tensor(type(self).__name__, "weight", weight))
+
+
+def _as_optional_tensor(layer, name, value):
+    from tinynn.tensor import Tensor
+
+    if value is None or isinstance(value, Tensor):
+        return value
+    raise TypeError(f"{layer}: {name} must be a Tensor or None, got {type(value).__name__}; wrap it: tn.tensor(...)")
 
 
 class MSELoss(_Loss):
@@ -36,7 +57,7 @@ class MSELoss(_Loss):
     _fn = staticmethod(_F.mse_loss)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Softmax + cross-entropy on raw scores (N, C) and class indices (N,) or probability /
     one-hot rows (N, C)  [E5, E15, E24]. Do not put a Softmax before it.
 
@@ -47,8 +68,19 @@ class CrossEntropyLoss(_Loss):
 
     _fn = staticmethod(_F.cross_entropy)
 
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        _WeightedLoss.__init__(self, weight, size_average, reduce, reduction)
+        if not 0.0 <= float(label_smoothing) <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
+        self.ignore_index, self.label_smoothing = int(ignore_index), float(label_smoothing)
 
-class NLLLoss(_Loss):
+    def forward(self, input, target):
+        return _F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                                reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities (after LogSoftmax) at class indices.
 
     >>> import tinynn as tn
@@ -58,8 +90,15 @@ class NLLLoss(_Loss):
 
     _fn = staticmethod(_F.nll_loss)
 
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        _WeightedLoss.__init__(self, weight, size_average, reduce, reduction)
+        self.ignore_index = int(ignore_index)
 
-class BCELoss(_Loss):
+    def forward(self, input, target):
+        return _F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)
+
+
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy on probabilities in [0, 1]  [E11] (after a Sigmoid).
 
     >>> import tinynn as tn
@@ -68,9 +107,13 @@ class BCELoss(_Loss):
     """
 
     _fn = staticmethod(_F.binary_cross_entropy)
+    __init__ = _WeightedLoss.__init__
+
+    def forward(self, input, target):
+        return _F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy on raw scores: sigmoid inside, stable, gradient σ(z) − y  [E11].
 
     >>> import tinynn as tn
@@ -79,3 +122,11 @@ class BCEWithLogitsLoss(_Loss):
     """
 
     _fn = staticmethod(_F.binary_cross_entropy_with_logits)
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        _WeightedLoss.__init__(self, weight, size_average, reduce, reduction)
+        self.register_buffer("pos_weight", _as_optional_tensor("BCEWithLogitsLoss", "pos_weight", pos_weight))
+
+    def forward(self, input, target):
+        return _F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                   pos_weight=self.pos_weight)

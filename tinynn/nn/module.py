@@ -35,7 +35,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad=True, dtype=None, device=None):
         if isinstance(data, Tensor):
-            data = data.data  # share the array: wrapping a tensor does not copy it
+            data = data._data  # share the array: wrapping a tensor does not copy it
         super().__init__(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
     def __repr__(self):
@@ -231,10 +231,10 @@ class Module:
     def zero_grad(self, set_to_none=True):
         """Clear the gradients of every parameter (to None, as PyTorch does by default)."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
+            if set_to_none or p._grad is None:
+                p._grad = None
             else:
-                p.grad = backend.xp_of(p.grad).zeros_like(p.grad)
+                p._grad = backend.xp_of(p._grad).zeros_like(p._grad)
 
     def train(self, mode=True):
         """Training mode (Dropout active) for this module and every descendant; returns self."""
@@ -301,20 +301,22 @@ class Module:
         return self
 
     # -- devices and dtypes -----------------------------------------------------------------
-    def to(self, device=None, dtype=None):
+    def to(self, *args, **kwargs):
         """Move every parameter and buffer to ``device`` (and/or cast floating ones to
         ``dtype``) in place: the same Parameter objects get new arrays, so an optimizer
-        built before the move still holds them. Returns self.
+        built before the move still holds them. Returns self. PyTorch's forms:
+        ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)``, keywords.
 
+        >>> import tinynn as tn
         >>> from tinynn import nn
         >>> layer = nn.Linear(2, 3)
         >>> w = layer.weight
-        >>> layer.to(dtype="float64").weight is w, w.dtype
+        >>> layer.to(tn.float64).weight is w, w.dtype
         (True, dtype('float64'))
         """
+        device, dtype = _to_arguments(args, kwargs)
         if device is not None:
             device = backend.check_device(device)
-        device, dtype = _to_arguments(args, kwargs)
         dtype = backend.as_dtype(dtype)
         if dtype is not None and not backend.is_floating(dtype):
             raise TypeError(f"Module.to: dtype must be floating (float32 or float64), got {dtype}")
@@ -329,8 +331,8 @@ class Module:
             return a
 
         for t in list(self.parameters()) + list(self.buffers()):
-            t.data = convert(t.data)
-            t.grad = convert(t.grad)
+            t._data = convert(t._data)
+            t._grad = convert(t._grad)
         return self
 
     def cpu(self):
@@ -372,7 +374,7 @@ class Module:
         far" does not change as the optimizer updates the parameters in place.
         Save it with ``tn.save(model.state_dict(), path)``.
         """
-        return OrderedDict((key, t.data.copy()) for key, t in self._state_items())
+        return OrderedDict((key, t._data.copy()) for key, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays from ``state_dict`` into the parameters and buffers, in place.
@@ -398,7 +400,7 @@ class Module:
             if key not in state_dict:
                 continue
             value = state_dict[key]
-            value = value.data if isinstance(value, Tensor) else value
+            value = value._data if isinstance(value, Tensor) else value
             shape = getattr(value, "shape", None)
             if shape is None:
                 problems.append(f"  {key}: expected an array of shape {tuple(t.shape)}, got "
@@ -426,10 +428,10 @@ class Module:
         for key, t in own.items():
             if key in state_dict:
                 value = state_dict[key]
-                value = value.data if isinstance(value, Tensor) else value
+                value = value._data if isinstance(value, Tensor) else value
                 if not backend.is_array(value):
                     value = backend.numpy.asarray(value)
-                t.data[...] = backend.to_device(value, t.device).astype(t.dtype, copy=False)
+                t._data[...] = backend.to_device(value, t.device).astype(t.dtype, copy=False)
         return IncompatibleKeys(missing, unexpected)
 
     # -- repr -------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ Shapes, gate orders (LSTM: i, f, g, o; GRU: r, z, n), parameter names (``weight_
 U(-1/sqrt(hidden), 1/sqrt(hidden)) follow torch.nn, so state dicts interchange. Sequences
 are (seq_len, batch, features) unless ``batch_first=True``.
 
-The LSTM runs every layer as one fused node (``tinynn.ops.recurrent.LSTMSequence``); RNN
+The LSTM runs every layer as one fused node (``tinynn.ops.fused.recurrent.LSTMSequenceFunction``); RNN
 and GRU are written with ordinary tensor ops, one small graph per time step.
 
 >>> import tinynn as tn
@@ -60,7 +60,7 @@ class Embedding(Module):
         """Redraw ``weight`` from N(0, 1) (PyTorch's init); the padding row back to zero."""
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, indices):
         """Rows of ``weight`` for integer ``indices`` of any shape; the result has shape
@@ -93,7 +93,7 @@ def _gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None):
 
 
 def _zeros(shape, like):
-    return Tensor(backend.xp_of(like.data).zeros(shape, dtype=like.dtype))
+    return Tensor(backend.xp_of(like._data).zeros(shape, dtype=like.dtype))
 
 
 def _uniform_parameters(module, shapes, hidden_size, dtype):
@@ -255,7 +255,7 @@ class _RecurrentBase(Module):
         if unbatched:
             x = x.unsqueeze(1)
         elif self.batch_first:
-            x = x.transpose(1, 0, 2)
+            x = x.transpose(0, 1)
         states = self._initial_state(x, hx, x.shape[1], unbatched)
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -274,7 +274,7 @@ class _RecurrentBase(Module):
         if unbatched:
             x, finals = x.squeeze(1), [f.squeeze(1) for f in finals]
         elif self.batch_first:
-            x = x.transpose(1, 0, 2)
+            x = x.transpose(0, 1)
         return x, (tuple(finals) if self.has_cell_state else finals[0])
 
     def _run_layer(self, seq, state, params):

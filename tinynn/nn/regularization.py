@@ -44,7 +44,7 @@ def l2_penalty(params):
     >>> import tinynn as tn
     >>> from tinynn import nn
     >>> model = nn.Linear(2, 1)
-    >>> _ = model.weight.data.fill(1.0), model.bias.data.fill(2.0)
+    >>> _ = model.weight.data.fill_(1.0), model.bias.data.fill_(2.0)  # in place, outside the graph
     >>> l2_penalty(model).item()                                   # 1 + 1 + 4
     6.0
     """

@@ -28,11 +28,18 @@ def _shape_text(shape) -> str:
     return "()" if len(shape) == 0 else "(" + ", ".join(str(n) for n in shape) + (",)" if len(shape) == 1 else ")")
 
 
+def _op_label(fn) -> str:
+    """The op's class name without the ``Function`` suffix every built-in op carries: the
+    boxes stay short (MulFunction is drawn "Mul"); a custom ``Broken(Function)`` stays "Broken"."""
+    name = type(fn).__name__
+    return name[:-len("Function")] if name.endswith("Function") and name != "Function" else name
+
+
 def _leaf_label(t: Tensor) -> str:
     if t.name:
         return t.name
-    if t.data.size == 1 and not t.requires_grad:  # a constant such as the 2 in ``x * 2``
-        return f"{backend.to_host(t.data).item():g}"
+    if t._data.size == 1 and not t.requires_grad:  # a constant such as the 2 in ``x * 2``
+        return f"{backend.to_host(t._data).item():g}"
     if isinstance(t, Parameter):
         return "param"
     return "input" if t.requires_grad else "const"  # a tensor you made with requires_grad=True
@@ -44,7 +51,8 @@ def collect_graph(root: Tensor):
     Returns ``(nodes, edges)``: nodes is a list of dicts ``{"id", "kind" ("leaf", "param", "op"
     or "output"), "label", "depth"}`` in an order where every node comes after its inputs;
     edges is a list of ``(src_id, dst_id, shape_text)``. Leaves that require grad have kind
-    "param" instead of "leaf"; unnamed ones are labelled "param" if they are an
+    "param" instead of "leaf"; ops are labelled by class name without the ``Function``
+    suffix (``MulFunction`` is "Mul"); unnamed leaves are labelled "param" if they are an
     ``nn.Parameter`` and "input" otherwise (name a tensor, ``t.name = "W"``, to label it).
 
     >>> import tinynn as tn
@@ -88,7 +96,7 @@ def collect_graph(root: Tensor):
         parents = [node_for(t)[0] for t in fn.inputs]
         depth = 1 + max(nodes[p]["depth"] for p in parents)
         ids[key] = len(nodes)
-        nodes.append({"id": len(nodes), "kind": "op", "label": type(fn).__name__, "depth": depth})
+        nodes.append({"id": len(nodes), "kind": "op", "label": _op_label(fn), "depth": depth})
         edges.extend((p, ids[key], _shape_text(t.shape)) for p, t in zip(parents, fn.inputs))
     for n in nodes:  # draw each leaf just left of the first op that uses it
         if n["kind"] in ("leaf", "param"):

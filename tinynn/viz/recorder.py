@@ -19,7 +19,8 @@ A ``Recorder`` is a notebook you write into at each step and draw from at the en
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.tensor import Tensor, no_grad
+from tinynn.modes import no_grad
+from tinynn.tensor import Tensor
 from tinynn.viz._mpl import finish, new_axes, pyplot
 
 np = backend.numpy  # host-only module: everything here is copied off the device first
@@ -39,7 +40,7 @@ def _named(parameters):
 
 
 def _host(x):
-    return backend.to_host(x.data if isinstance(x, Tensor) else x)
+    return backend.to_host(x._data if isinstance(x, Tensor) else x)
 
 
 class Recorder:
@@ -86,11 +87,11 @@ class Recorder:
             if self.weights_only and name.endswith("bias"):
                 continue
             stats = self.grad_stats.setdefault(name, {"mean": [], "max": []})
-            if p.grad is None:
+            if p._grad is None:
                 stats["mean"].append(float("nan"))
                 stats["max"].append(float("nan"))
                 continue
-            g = np.abs(_host(p.grad))
+            g = np.abs(_host(p._grad))
             stats["mean"].append(float(g.mean()))
             stats["max"].append(float(g.max()))
 

@@ -10,7 +10,8 @@ display it) and saves a PNG/PDF/SVG when given ``path=``.
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.tensor import Tensor, no_grad
+from tinynn.modes import no_grad
+from tinynn.tensor import Tensor
 from tinynn.viz._mpl import finish, new_axes, pyplot
 
 np = backend.numpy  # pictures are drawn from host copies
@@ -18,7 +19,7 @@ np = backend.numpy  # pictures are drawn from host copies
 
 def _host(a):
     if isinstance(a, Tensor):
-        a = a.data
+        a = a._data
     return backend.to_host(a) if backend.is_array(a) else np.asarray(a)
 
 
