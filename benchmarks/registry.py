@@ -5,13 +5,14 @@ when PyTorch is absent), the goal from issue 17, and how long to time it. ``sect
 times every entry the same way (turns with a pause before each, ratios paired turn by turn)
 and the report prints each with its verdict, so adding a benchmark is adding one entry here.
 
-The GPT of issue 13 goes in as one more entry once ``tinynn/models/gpt.py`` exists, e.g.::
+The GPT of issue 13 goes in as one more entry once ``benchmarks/gpt.py`` (its
+``case_gpt_step(torch)`` builds both models and returns one training step each) and
+``tinynn.models`` are committed::
 
-    Row("GPT step (nanoGPT CPU recipe size)", "n_layer 4, n_head 4, n_embd 128, block 64, batch 12",
-        bench_gpt.case_gpt_step, goals.vs_torch(1.0), calls=20, block=2, items=(12 * 64, "tokens"))
+    Row("GPT step (nanoGPT CPU recipe size)", "4 layers, 4 heads, n_embd 128, block 64, batch 12, AdamW",
+        gpt.case_gpt_step, goals.vs_torch(1.0), calls=20, block=2, items=(12 * 64, "tokens"))
 
-with ``bench_gpt.case_gpt_step(torch)`` building both models and returning one training step
-each; ``items`` makes the report add a throughput column (tokens/s).
+(with ``from benchmarks import gpt``); ``items`` makes the report add a tokens/s column.
 
 >>> [row.name for row in ROWS][:2]
 ['Conv2d fwd+bwd', 'MaxPool2d fwd+bwd']
