@@ -132,11 +132,20 @@ class LRScheduler:
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict from "
                             f"scheduler.state_dict(), got {type(state_dict).__name__}")
-        merged = {**self.__dict__, **state_dict}
-        self._check(merged)
-        for key in ("last_epoch", "_step_count"):
-            _check_int(f"{type(self).__name__}.load_state_dict", key, merged[key], -1)
+        self._check_loadable(state_dict)
         self.__dict__.update(state_dict)
+
+    def _check_loadable(self, state_dict):
+        """Raise (naming the schedule) unless ``state_dict`` merged into self is valid."""
+        name = f"{type(self).__name__}.load_state_dict"
+        merged = {**self.__dict__, **state_dict}
+        try:
+            self._check(merged)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"{name}: {error}") from None
+        for key in ("last_epoch", "_step_count"):
+            if key in merged:
+                _check_int(name, key, merged[key], -1)
 
 
 # ------------------------------------------------------------------------------ schedules
@@ -529,8 +538,11 @@ class SequentialLR(LRScheduler):
         if not isinstance(saved, (list, tuple)) or len(saved) != len(self._schedulers):
             raise ValueError(f"SequentialLR.load_state_dict: expected {len(self._schedulers)} "
                              "saved schedulers under '_schedulers'")
-        for s, sub in zip(self._schedulers, saved):  # check every part before changing any
-            s._check({**s.__dict__, **dict(sub)})
+        for i, (s, sub) in enumerate(zip(self._schedulers, saved)):  # check every part first
+            try:
+                s._check_loadable(dict(sub))
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"SequentialLR.load_state_dict: schedulers[{i}]: {error}") from None
         _check_int("SequentialLR.load_state_dict", "last_epoch", state.get("last_epoch", self.last_epoch), -1)
         self.__dict__.update(state)
         for s, sub in zip(self._schedulers, saved):
