@@ -307,7 +307,7 @@ assert not np.allclose(e7_elementwise, d_loss_d_z2, atol=1e-3)
 # So E7 is right as the *general* chain rule when ∂a_L/∂z_L means the Jacobian and the
 # product is a matrix product; its ⊙ (elementwise) form is right only for elementwise
 # activations. In tinynn each activation's backward is exactly that ⊙ product
-# (`Sigmoid.backward` returns grad ⊙ σ(1 − σ)), while softmax's backward applies the full
+# (the sigmoid op's backward returns grad ⊙ σ(1 − σ)), while softmax's backward applies the full
 # Jacobian, and the fused `F.cross_entropy` returns ŷ − y directly.
 
 # %% [markdown]
@@ -505,7 +505,7 @@ print("sigmoid output: check", check_sigmoid.round(5).tolist(), "\n  document", 
 #   For every wrong form the gradient check sided with the standard one.
 #
 # In tinynn these gradients live in one place: the backward of `F.linear`
-# (`tinynn/ops/arithmetic.py`, `Linear`), which computes ∂L/∂W = δᵀX, ∂L/∂b = Σδ and
+# (`tinynn/ops/fused/linear.py`, `LinearFunction`), which computes ∂L/∂W = δᵀX, ∂L/∂b = Σδ and
 # ∂L/∂X = δW for every layer, whatever comes after it.
 #
 # Next: [6. Optimizers](06_optimizers.py).

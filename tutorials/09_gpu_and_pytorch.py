@@ -152,8 +152,11 @@ try:
     on_device + tn.ones(3)  # a device tensor and a CPU tensor
 except RuntimeError as e:
     print("mixing devices:", e)
+# the raw device array, what an op's forward and backward receive (tutorial 8): `._data`
+# (older tinynn versions exposed it as `.data`, which is now a Tensor, as in PyTorch)
+raw = getattr(on_device, "_data", on_device.data)
 try:
-    on_device.data + np.ones(3)  # a raw device array and a NumPy array (a stray np. in an op)
+    raw + np.ones(3)  # a raw device array and a NumPy array (a stray np. in an op)
 except TypeError as e:
     print("mixing raw arrays:", e)
 print("the fix is an explicit move:", (on_device + tn.ones(3).to("strict")).numpy())
