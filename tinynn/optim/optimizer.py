@@ -180,22 +180,43 @@ class Optimizer:
 
     def _updates(self):
         """[(group, param, grad)] for every parameter to update: it has a gradient and
-        requires grad (frozen parameters are skipped). Everything is checked first, so a bad
-        gradient or hyper-parameter raises before anything changes."""
+        requires grad (frozen parameters are skipped). Every gradient is checked first, so a
+        bad one raises before anything changes. (Hyper-parameters are checked where they are
+        set: the constructor, add_param_group and load_state_dict, as PyTorch.)"""
         todo = []
         for group in self.param_groups:
-            self._check_group(group)  # a user may have written group["lr"] = -1
             for p in group["params"]:
-                if p._grad is None or not p._requires_grad:
+                grad, data = p._grad, p._data
+                if grad is None or not p._requires_grad:
                     continue
-                self._check_grad(p)
-                todo.append((group, p, p._grad))
+                # the same array type (one per device), shape and dtype as the parameter
+                if type(grad) is not type(data) or grad.shape != data.shape or grad.dtype != data.dtype:
+                    self._grad_error(p)
+                if p in self.state:
+                    self._check_state_device(p)
+                todo.append((group, p, grad))
         return todo
 
     def _check_grad(self, p):
-        """The gradient (and any state) must match the parameter: shape, dtype, device."""
-        name, g = type(self).__name__, p._grad
-        where = f"{name}.step: a parameter of shape {tuple(p.shape)} ({p.dtype}, {backend.device_of(p._data)})"
+        """Raise unless p's gradient (and state) fit p: what _updates checks, for one parameter."""
+        g, data = p._grad, p._data
+        if type(g) is not type(data) or g.shape != data.shape or g.dtype != data.dtype:
+            self._grad_error(p)
+        self._check_state_device(p)
+
+    def _check_state_device(self, p):
+        for key, value in self.state.get(p, {}).items():
+            if backend.is_array(value) and type(value) is not type(p._data):
+                raise RuntimeError(f"{self._where(p)} has its state {key!r} on '{backend.device_of(value)}': "
+                                   "build the optimizer after model.to(device) (nothing was updated)")
+
+    def _where(self, p):
+        return (f"{type(self).__name__}.step: a parameter of shape {tuple(p.shape)} "
+                f"({p.dtype}, {backend.device_of(p._data)})")
+
+    def _grad_error(self, p):
+        """Raise the clear error for a gradient that does not fit its parameter."""
+        where, g = self._where(p), p._grad
         if not backend.is_array(g):
             raise TypeError(f"{where} has a gradient of type {type(g).__name__}; expected an array")
         if tuple(g.shape) != tuple(p._data.shape):
@@ -204,13 +225,7 @@ class Optimizer:
         if g.dtype != p._data.dtype:
             raise TypeError(f"{where} has a {g.dtype} gradient: convert it to {p.dtype} "
                             "(nothing was updated)")
-        if backend.device_of(g) != backend.device_of(p._data):
-            raise RuntimeError(f"{where} has its gradient on '{backend.device_of(g)}' "
-                               "(nothing was updated)")
-        for key, value in self.state.get(p, {}).items():
-            if backend.is_array(value) and value.ndim and backend.device_of(value) != backend.device_of(p._data):
-                raise RuntimeError(f"{where} has its state {key!r} on '{backend.device_of(value)}': "
-                                   "build the optimizer after model.to(device) (nothing was updated)")
+        raise RuntimeError(f"{where} has its gradient on '{backend.device_of(g)}' (nothing was updated)")
 
     def zero_grad(self, set_to_none=True):
         """Forget the gradients before the next backward: set them to None (the default, as

@@ -56,7 +56,7 @@ class SGD(Optimizer):
                 else:
                     buf = state["momentum_buffer"]
                     buf *= momentum
-                    buf += (1 - dampening) * g
+                    buf += g if dampening == 0 else (1 - dampening) * g
                 buf = state["momentum_buffer"]
                 g = g + momentum * buf if group["nesterov"] else buf
             p._data -= group["lr"] * g
