@@ -18,6 +18,7 @@ from tinynn.nn import utils  # noqa: E402 - nn.utils, as torch.nn.utils
 from tinynn.nn.activations_extra import CELU, ELU, SELU, Hardtanh, LeakyReLU, LogSigmoid, Mish, ReLU6, SiLU, Softplus, Softsign
 from tinynn.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from tinynn.nn.layers_extra import AdaptiveAvgPool2d, Dropout2d, ModuleDict, ParameterDict, ParameterList, Unflatten
+from tinynn.nn.losses_extra import HuberLoss, KLDivLoss, L1Loss, SmoothL1Loss
 
 __all__ = [
     "Module", "Parameter", "Sequential", "ModuleList", "Linear", "Flatten", "Dropout",
@@ -35,5 +36,5 @@ __all__ += ["GELU", "LayerNorm", "MultiheadAttention", "TransformerEncoderLayer"
 __all__ += [  # PyTorch's wider surface (issue 12)
     "utils", "LeakyReLU", "ELU", "CELU", "SELU", "SiLU", "Mish", "Softplus", "Hardtanh", "ReLU6", "LogSigmoid",
     "Softsign", "BatchNorm1d", "BatchNorm2d", "AdaptiveAvgPool2d", "Dropout2d", "Unflatten", "ModuleDict",
-    "ParameterList", "ParameterDict",
+    "ParameterList", "ParameterDict", "L1Loss", "SmoothL1Loss", "HuberLoss", "KLDivLoss",
 ]
