@@ -30,8 +30,15 @@ def _fill(tensor, values):
     return tensor
 
 
+def _shape(tensor):
+    """The shape of the tensor to fill, after checking that it is one."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"nn.init: expected a Tensor or Parameter, got {type(tensor).__name__}")
+    return tensor.shape
+
+
 def _draw(kind, tensor, **kw):
-    return _fill(tensor, backend.random_array(kind, tensor.shape, tensor.dtype, "cpu", **kw))
+    return _fill(tensor, backend.random_array(kind, _shape(tensor), tensor.dtype, "cpu", **kw))
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -40,7 +47,8 @@ def calculate_gain(nonlinearity, param=None):
     >>> round(calculate_gain("relu"), 4), calculate_gain("tanh")
     (1.4142, 1.6666666666666667)
     """
-    linear = ("linear", "identity", "conv1d", "conv2d", "conv3d", "sigmoid")
+    linear = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+              "conv_transpose3d", "sigmoid")
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -84,7 +92,7 @@ def zeros_(tensor):
     >>> zeros_(tn.ones(3)).tolist()
     [0.0, 0.0, 0.0]
     """
-    return _fill(tensor, backend.numpy.zeros(tensor.shape))
+    return _fill(tensor, backend.numpy.zeros(_shape(tensor)))
 
 
 def ones_(tensor):
@@ -94,7 +102,7 @@ def ones_(tensor):
     >>> ones_(tn.zeros(2)).tolist()
     [1.0, 1.0]
     """
-    return _fill(tensor, backend.numpy.ones(tensor.shape))
+    return _fill(tensor, backend.numpy.ones(_shape(tensor)))
 
 
 def constant_(tensor, val):
@@ -104,7 +112,7 @@ def constant_(tensor, val):
     >>> constant_(tn.zeros(2), 0.5).tolist()
     [0.5, 0.5]
     """
-    return _fill(tensor, backend.numpy.full(tensor.shape, float(val)))
+    return _fill(tensor, backend.numpy.full(_shape(tensor), float(val)))
 
 
 def normal_(tensor, mean=0.0, std=1.0):
@@ -189,3 +197,67 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
 # the other common names of the same schemes
 glorot_uniform_, glorot_normal_ = xavier_uniform_, xavier_normal_
 he_uniform_, he_normal_ = kaiming_uniform_, kaiming_normal_
+
+
+# -- more of PyTorch's schemes (issue 12) ----------------------------------------------------
+def eye_(tensor):
+    """The identity matrix (a 2-d tensor; ones on the diagonal of a non-square one).
+
+    >>> import tinynn as tn
+    >>> eye_(tn.zeros(2, 3)).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    """
+    if not isinstance(tensor, Tensor) or tensor.ndim != 2:
+        raise ValueError(f"nn.init.eye_: only 2-d tensors are supported, got "
+                         f"{tuple(tensor.shape) if isinstance(tensor, Tensor) else type(tensor).__name__}")
+    return _fill(tensor, backend.numpy.eye(*tensor.shape))
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
+    """N(mean, std²) restricted to [a, b] (absolute bounds, as PyTorch): draws outside are
+    redrawn until every value lies inside.
+
+    >>> import tinynn as tn
+    >>> w = trunc_normal_(tn.zeros(1000), std=1.0, a=-0.5, b=0.5).numpy()
+    >>> bool(w.min() >= -0.5 and w.max() <= 0.5)
+    True
+    """
+    if not a < b:
+        raise ValueError(f"nn.init.trunc_normal_: need a < b, got a={a}, b={b}")
+    np = backend.numpy
+    rng = backend.rng()
+    values = rng.normal(mean, std, size=_shape(tensor))
+    outside = (values < a) | (values > b)
+    for _ in range(1000):  # each pass keeps at least P(a <= x <= b) of the rest
+        if not outside.any():
+            break
+        values[outside] = rng.normal(mean, std, size=int(outside.sum()))
+        outside = (values < a) | (values > b)
+    else:
+        raise ValueError(f"nn.init.trunc_normal_: [a, b] = [{a}, {b}] is too far in the tail of N({mean}, {std}²)")
+    return _fill(tensor, np.asarray(values))
+
+
+def orthogonal_(tensor, gain=1.0):
+    """A (semi-)orthogonal matrix times ``gain`` (Saxe et al.): rows or columns orthonormal,
+    from the QR decomposition of a Gaussian matrix; dims after the first are flattened.
+
+    >>> import tinynn as tn
+    >>> w = orthogonal_(tn.zeros(3, 5)).numpy()
+    >>> bool(abs(w @ w.T - tn.eye(3).numpy()).max() < 1e-5)
+    True
+    """
+    if not isinstance(tensor, Tensor) or tensor.ndim < 2:
+        raise ValueError("nn.init.orthogonal_: only tensors with 2 or more dimensions are supported")
+    np = backend.numpy
+    rows = tensor.shape[0]
+    cols = tensor._data.size // rows if rows else 0
+    flat = backend.rng().normal(size=(rows, cols))
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))  # a unique decomposition: the distribution is uniform (Haar)
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (gain * q).reshape(tensor.shape))
+
