@@ -1,4 +1,5 @@
-"""tinynn: a neural-network framework you can read in one sitting, on NumPy (and CuPy).
+"""tinynn: a neural-network framework you can read in one sitting, on NumPy (and CuPy),
+with PyTorch's API and meaning: ``import tinynn as torch`` runs most teaching code.
 
 >>> import tinynn as tn
 >>> x = tn.tensor([[1.0, 2.0]], requires_grad=True)
@@ -7,28 +8,59 @@
 >>> x.grad.tolist()
 [[2.0, 4.0]]
 """
-from tinynn import nn, optim
-from tinynn import ops as _ops  # noqa: F401  (attaches the Tensor operators)
-from tinynn.backend import cuda_available, default_dtype, manual_seed, set_default_dtype
-from tinynn.creation import arange, full, ones, ones_like, rand, randn, tensor, zeros, zeros_like
-from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad
-from tinynn.io import load, save
-from tinynn.ops import cat, concatenate, stack
-from tinynn.tensor import Function, Tensor, detect_anomaly, is_grad_enabled, no_grad
-from tinynn.train import evaluate, fit, predict  # Keras-style fit on top of nn and optim
+from tinynn import backend as _backend
+from tinynn import ops as _ops
+from tinynn.backend import Generator, cuda_available, default_dtype, device, manual_seed, set_default_dtype
+from tinynn.modes import (
+    detect_anomaly,
+    enable_grad,
+    inference_mode,
+    is_anomaly_enabled,
+    is_grad_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+from tinynn.ops import *  # noqa: F403  every op of the registry that torch.x also has (ops.TOP_LEVEL)
+from tinynn.ops.compose import Size
+from tinynn.tensor import Function, Tensor
 
-__version__ = "0.1.0"
+from tinynn import nn, optim  # noqa: E402,I001  (built on the names above)
+from tinynn.creation import *  # noqa: F403,E402
+from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
+from tinynn.io import load, save  # noqa: E402
+from tinynn.train import evaluate, fit, predict  # noqa: E402  Keras-style fit on top of nn and optim
 
-float32 = "float32"
-float64 = "float64"
-int64 = "int64"
+__version__ = "0.2.0.dev0"
 
-__all__ = [
-    "Tensor", "Function", "no_grad", "detect_anomaly", "is_grad_enabled", "tensor", "zeros", "ones", "full",
-    "zeros_like", "ones_like", "randn", "rand", "arange", "cat", "concatenate", "stack",
-    "manual_seed", "default_dtype", "set_default_dtype", "cuda_available", "gradcheck",
-    "numerical_grad", "GradcheckError", "float32", "float64", "int64",
-    "fit", "evaluate", "predict",
-]
+_np = _backend.numpy
+# dtypes are numpy dtype objects: x.dtype == tn.float32, tn.zeros(2, dtype=tn.long), x.to(tn.float64)
+float32 = float = _np.dtype("float32")  # noqa: A001 - PyTorch's names shadow builtins inside tinynn only
+float64 = double = _np.dtype("float64")
+float16 = half = _np.dtype("float16")
+int64 = long = _np.dtype("int64")
+int32 = int = _np.dtype("int32")  # noqa: A001
+int16 = short = _np.dtype("int16")
+int8 = _np.dtype("int8")
+uint8 = _np.dtype("uint8")
+bool = _np.dtype("bool")  # noqa: A001
+
+
+def is_tensor(obj) -> bool:
+    """True for a tinynn Tensor (or Parameter)."""
+    return isinstance(obj, Tensor)
+
+
+def get_default_dtype():
+    """The dtype of new floating tensors (PyTorch's name for default_dtype)."""
+    return default_dtype()
+
+
+# ops.TOP_LEVEL is what `from tinynn.ops import *` should bring: drop the nn-only ones
+for _name in _ops.NN_ONLY:
+    globals().pop(_name, None)
+del _name
+
+from tinynn import autograd  # noqa: E402
+from tinynn.autograd import Variable  # noqa: E402
 
 from tinynn import onnx  # noqa: E402  tn.onnx.export (the onnx package itself is imported only when exporting)

@@ -1,27 +1,57 @@
-"""Ways to make a tensor: from data, filled with a constant, or random (seeded by tn.manual_seed)."""
+"""Ways to make a tensor, with PyTorch's names and arguments: from data, filled with a
+constant, evenly spaced, or random (seeded by ``tn.manual_seed`` or a ``tn.Generator``).
+
+>>> import tinynn as tn
+>>> tn.zeros(2, 3).shape, tn.arange(1, 7, 2).tolist(), tn.eye(2).tolist()
+((2, 3), [1, 3, 5], [[1.0, 0.0], [0.0, 1.0]])
+"""
 from __future__ import annotations
 
 from tinynn import backend
 from tinynn.tensor import Tensor
 
+__all__ = [
+    "tensor", "as_tensor", "from_numpy", "zeros", "ones", "full", "empty", "eye", "arange", "linspace",
+    "zeros_like", "ones_like", "full_like", "empty_like", "rand", "randn", "rand_like", "randn_like",
+    "randint", "randint_like", "randperm", "multinomial", "normal", "bernoulli", "FloatTensor",
+    "DoubleTensor", "LongTensor", "IntTensor", "BoolTensor",
+]
 
-def _shape(shape):
-    return tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else tuple(shape)
+
+def _shape(shape, size=None):
+    shape = size if size is not None else shape
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, int) and not (hasattr(n, "__index__") and not isinstance(n, float)):
+            raise TypeError(f"sizes must be ints, got {shape!r}")
+        if int(n) < 0:
+            raise RuntimeError(f"sizes must be non-negative, got {tuple(shape)}")
+    return tuple(int(n) for n in shape)
 
 
-def _dtype(dtype):
-    return backend.as_dtype(dtype) or backend.default_dtype()
+def _float_dtype(dtype, op):
+    dtype = backend.as_dtype(dtype) or backend.default_dtype()
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: random floats need a floating dtype, got {dtype} (use tn.randint for integers)")
+    return dtype
 
 
-def tensor(data, requires_grad=False, dtype=None, device=None):
-    """A new tensor holding a copy of ``data`` (lists of floats become float32).
+def _made(data, requires_grad):
+    t = Tensor._wrap(data)
+    return t.requires_grad_(requires_grad) if requires_grad else t
+
+
+# -- from data --------------------------------------------------------------------------------
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """A new tensor holding a copy of ``data`` (Python floats become float32, ints int64).
 
     >>> import tinynn as tn
     >>> tn.tensor([[1.0, 2.0]], requires_grad=True)
     tensor([[1., 2.]], requires_grad=True)
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     elif isinstance(data, (list, tuple)):
         data = _host_values(data)
     if backend.is_array(data):
@@ -29,105 +59,255 @@ def tensor(data, requires_grad=False, dtype=None, device=None):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
+def as_tensor(data, dtype=None, device=None):
+    """Like ``tensor`` but shares memory with an array (or Tensor) when nothing must change."""
+    if isinstance(data, Tensor):
+        return data if dtype is None and device is None else data.to(device or data.device, dtype or data.dtype)
+    if backend.is_array(data) and (dtype is None or backend.as_dtype(dtype) == data.dtype) and device in (None, backend.device_of(data)):
+        return Tensor._wrap(data)
+    return tensor(data, dtype=dtype, device=device)
+
+
+def from_numpy(array):
+    """A tensor sharing memory with a NumPy array: writes to either show in both.
+
+    >>> import numpy as np, tinynn as tn
+    >>> a = np.zeros(2); t = tn.from_numpy(a); t[0] = 1.0; a.tolist()
+    [1.0, 0.0]
+    """
+    if not isinstance(array, backend.numpy.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
+    return Tensor(array)
+
+
 def _host_values(data):
     """Nested lists may hold Tensors (``[tn.tensor(1.0), tn.tensor(2.0)]``): use their values."""
     if isinstance(data, Tensor):
-        return backend.to_host(data.data)
+        return backend.to_host(data._data)
     if isinstance(data, (list, tuple)):
         return [_host_values(d) for d in data]
     return data
 
 
-def _filled(fill, shape, dtype, device, requires_grad):
-    device = backend.check_device(device)
-    data = getattr(backend.xp_for(device), fill)(_shape(shape), dtype=_dtype(dtype))
-    return Tensor(data, requires_grad=requires_grad)
+# -- filled -----------------------------------------------------------------------------------
+def _filled(fill, shape, dtype, device, requires_grad, size=None):
+    device = backend.check_device(device or "cpu")
+    dtype = backend.as_dtype(dtype) or backend.default_dtype()
+    return _made(getattr(backend.xp_for(device), fill)(_shape(shape, size), dtype=dtype), requires_grad)
 
 
-def zeros(*shape, dtype=None, device="cpu", requires_grad=False):
+def zeros(*shape, dtype=None, device=None, requires_grad=False, size=None):
     """A tensor of zeros; the shape as separate ints or one tuple.
 
     >>> import tinynn as tn
     >>> tn.zeros(2, 3).shape, tn.zeros((2, 3)).dtype
     ((2, 3), dtype('float32'))
     """
-    return _filled("zeros", shape, dtype, device, requires_grad)
+    return _filled("zeros", shape, dtype, device, requires_grad, size)
 
 
-def ones(*shape, dtype=None, device="cpu", requires_grad=False):
+def ones(*shape, dtype=None, device=None, requires_grad=False, size=None):
     """A tensor of ones.
 
     >>> import tinynn as tn
-    >>> tn.ones(2, dtype="float64").tolist()
+    >>> tn.ones(2, dtype=tn.float64).tolist()
     [1.0, 1.0]
     """
-    return _filled("ones", shape, dtype, device, requires_grad)
+    return _filled("ones", shape, dtype, device, requires_grad, size)
 
 
-def full(shape, value, dtype=None, device="cpu", requires_grad=False):
-    """A tensor filled with ``value``.
-
-    >>> import tinynn as tn
-    >>> tn.full((2, 2), 7.0).tolist()
-    [[7.0, 7.0], [7.0, 7.0]]
-    """
-    t = zeros(shape, dtype=dtype, device=device)
-    t.data[...] = value
-    return t.requires_grad_(requires_grad)
+def empty(*shape, dtype=None, device=None, requires_grad=False, size=None):
+    """An uninitialised tensor (tinynn fills it with zeros, so nothing random leaks in)."""
+    return _filled("zeros", shape, dtype, device, requires_grad, size)
 
 
-def zeros_like(t, dtype=None, requires_grad=False):
-    """Zeros with the shape, dtype and device of ``t``.
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor filled with ``fill_value`` (its dtype follows the value, as PyTorch).
 
     >>> import tinynn as tn
-    >>> tn.zeros_like(tn.ones(2, 3, dtype="float64")).dtype
-    dtype('float64')
+    >>> tn.full((2, 2), 7.0).tolist(), tn.full((1,), 3).dtype
+    ([[7.0, 7.0], [7.0, 7.0]], dtype('int64'))
     """
-    return zeros(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+    if dtype is None:
+        dtype = backend.infer_dtype(fill_value)
+    t = zeros(size, dtype=dtype, device=device)
+    t._data[...] = fill_value
+    return t.requires_grad_(requires_grad) if requires_grad else t
 
 
-def ones_like(t, dtype=None, requires_grad=False):
-    """Ones with the shape, dtype and device of ``t``.
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The n×m identity matrix."""
+    device = backend.check_device(device or "cpu")
+    dtype = backend.as_dtype(dtype) or backend.default_dtype()
+    return _made(backend.xp_for(device).eye(n, m, dtype=dtype), requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; integers stay int64, floats
+    become the default float dtype.
 
     >>> import tinynn as tn
-    >>> tn.ones_like(tn.zeros(2)).tolist()
-    [1.0, 1.0]
+    >>> tn.arange(4).tolist(), tn.arange(0.0, 1.0, 0.5).tolist()
+    ([0, 1, 2, 3], [0.0, 0.5])
     """
-    return ones(t.shape, dtype=dtype or t.dtype, device=t.device, requires_grad=requires_grad)
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    values = [v._data.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if dtype is None:
+        dtype = "int64" if all(isinstance(v, int) for v in values) else backend.default_dtype()
+    device = backend.check_device(device or "cpu")
+    return _made(backend.xp_for(device).arange(*values, dtype=backend.as_dtype(dtype)), requires_grad)
 
 
-def randn(*shape, dtype=None, device="cpu", requires_grad=False):
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """``steps`` evenly spaced values from start to end, both included.
+
+    >>> import tinynn as tn; tn.linspace(0, 1, 3).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    device = backend.check_device(device or "cpu")
+    dtype = backend.as_dtype(dtype) or backend.default_dtype()
+    return _made(backend.xp_for(device).linspace(start, end, int(steps), dtype=dtype), requires_grad)
+
+
+def _like(maker, t, dtype, device, requires_grad, *args, **kw):
+    return maker(*args, t.shape, dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad, **kw)
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002 - PyTorch's name
+    """Zeros with the shape, dtype and device of ``input``."""
+    return _like(zeros, input, dtype, device, requires_grad)
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    """Ones with the shape, dtype and device of ``input``."""
+    return _like(ones, input, dtype, device, requires_grad)
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return _like(empty, input, dtype, device, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return full(input.shape, fill_value, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+# -- random -----------------------------------------------------------------------------------
+def _random(kind, shape, dtype, device, requires_grad, generator, op, **kw):
+    dtype = _float_dtype(dtype, op)
+    device = backend.check_device(device or "cpu")
+    draw = getattr(backend.rng_of(generator), kind)(size=shape, **kw)
+    return _made(backend.to_device(backend.numpy.asarray(draw, dtype=dtype), device), requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None, size=None):
     """Standard-normal samples from tinynn's seeded generator.
 
     >>> import tinynn as tn
     >>> tn.manual_seed(0); a = tn.randn(3); tn.manual_seed(0); bool((a == tn.randn(3)).all())
     True
     """
-    device = backend.check_device(device)
-    data = backend.random_array("standard_normal", _shape(shape), _dtype(dtype), device)
-    return Tensor(data, requires_grad=requires_grad)
+    return _random("standard_normal", _shape(shape, size), dtype, device, requires_grad, generator, "randn")
 
 
-def rand(*shape, dtype=None, device="cpu", requires_grad=False):
-    """Uniform samples in [0, 1) from tinynn's seeded generator.
+def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None, size=None):
+    """Uniform samples in [0, 1).
 
     >>> import tinynn as tn
-    >>> tn.manual_seed(0)
-    >>> x = tn.rand(1000)
-    >>> x.shape, bool((x >= 0).all() and (x < 1).all())
+    >>> x = tn.rand(1000); x.shape, bool((x >= 0).all() and (x < 1).all())
     ((1000,), True)
     """
-    device = backend.check_device(device)
-    data = backend.random_array("random", _shape(shape), _dtype(dtype), device)
-    return Tensor(data, requires_grad=requires_grad)
+    return _random("random", _shape(shape, size), dtype, device, requires_grad, generator, "rand")
 
 
-def arange(*args, dtype=None, device="cpu"):
-    """Evenly spaced values, as ``np.arange`` (integers stay integers).
+def randn_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return randn(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
 
-    >>> import tinynn as tn
-    >>> tn.arange(4).tolist(), tn.arange(0.0, 1.0, 0.5).tolist()
-    ([0, 1, 2, 3], [0.0, 0.5])
+
+def rand_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
+    return rand(input.shape, dtype=dtype or input.dtype, device=device or input.device, requires_grad=requires_grad)
+
+
+def normal(mean, std, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Samples of N(mean, std²): ``normal(0.0, 1.0, size=(2, 3))`` or with Tensor mean/std."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        ref = mean if isinstance(mean, Tensor) else std
+        shape = backend.numpy.broadcast_shapes(backend.numpy.shape(m), backend.numpy.shape(s))
+        z = _random("standard_normal", shape, ref.dtype, ref.device, False, generator, "normal")._data
+        return _made(m + s * z, requires_grad)
+    if size is None:
+        raise TypeError("normal(mean, std) with numbers needs size=, e.g. tn.normal(0.0, 1.0, size=(3,))")
+    if std < 0:
+        raise RuntimeError(f"normal: std must be >= 0, got {std}")
+    return _random("normal", _shape((size,)), dtype, device, requires_grad, generator, "normal", loc=mean, scale=std)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers uniformly from [low, high): ``randint(10, (3,))`` or ``randint(0, 10, (3,))``."""
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: give the size, e.g. tn.randint(0, 10, (3,))")
+    if high <= low:
+        raise RuntimeError(f"randint: expects low < high, got low={low}, high={high}")
+    dtype = backend.as_dtype(dtype) or backend.numpy.dtype("int64")
+    draw = backend.rng_of(generator).integers(low, high, size=_shape((size,)))
+    return _made(backend.to_device(draw.astype(dtype), backend.check_device(device or "cpu")), requires_grad)
+
+
+def randint_like(input, low, high=None, dtype=None):  # noqa: A002
+    return randint(low, high, input.shape, dtype=dtype or input.dtype, device=input.device)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None):
+    """A random permutation of 0..n-1."""
+    perm = backend.rng_of(generator).permutation(int(n))
+    return _made(backend.to_device(perm.astype(backend.as_dtype(dtype) or "int64"), backend.check_device(device or "cpu")), False)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):  # noqa: A002
+    """Draw indices with probability proportional to the (non-negative) weights in each row.
+
+    >>> import tinynn as tn; tn.multinomial(tn.tensor([0.0, 1.0]), 1).tolist()
+    [1]
     """
-    device = backend.check_device(device)
-    return Tensor(backend.xp_for(device).arange(*args, dtype=dtype))
+    np = backend.numpy
+    weights = backend.to_host(input._data).astype(np.float64)
+    rows = weights.reshape(-1, weights.shape[-1]) if weights.ndim else None
+    if rows is None or (rows < 0).any() or not np.isfinite(rows).all() or (rows.sum(1) <= 0).any():
+        raise RuntimeError("multinomial: the weights must be a 1-d or 2-d tensor of finite, non-negative "
+                           "numbers with a positive sum in each row")
+    if not replacement and num_samples > (rows > 0).sum(1).min():
+        raise RuntimeError("multinomial: cannot draw more samples than there are non-zero weights without replacement")
+    rng = backend.rng_of(generator)
+    picks = np.stack([rng.choice(len(r), size=num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    picks = picks.reshape(weights.shape[:-1] + (num_samples,))
+    return Tensor._wrap(backend.to_device(picks.astype(np.int64), input.device))
+
+
+def bernoulli(input, p=None, *, generator=None):  # noqa: A002
+    """1 with probability ``input`` (elementwise), else 0."""
+    prob = backend.to_host(input._data) if p is None else backend.numpy.full(input.shape, p)
+    draw = backend.rng_of(generator).random(input.shape) < prob
+    return Tensor._wrap(backend.to_device(draw.astype(input.dtype), input.device))
+
+
+# -- legacy constructors ----------------------------------------------------------------------
+def _legacy(dtype):
+    def make(*args):
+        if len(args) == 1 and not isinstance(args[0], int):
+            return tensor(args[0], dtype=dtype)
+        return zeros(*args, dtype=dtype)
+
+    make.__doc__ = f"PyTorch's legacy constructor: a {dtype} tensor from data, or zeros of a shape."
+    return make
+
+
+FloatTensor, DoubleTensor, LongTensor, IntTensor, BoolTensor = (
+    _legacy(d) for d in ("float32", "float64", "int64", "int32", "bool"))

@@ -1,55 +1,9 @@
 """The functional interface: ``import tinynn.functional as F`` (as ``torch.nn.functional``).
 
-Every op is a ``Function`` subclass in ``tinynn/ops``; this module gathers the callables.
+Every op of the registry (``tinynn.ops.FUNCTIONS``) is here under its PyTorch name.
 
 >>> import tinynn as tn, tinynn.functional as F
 >>> F.relu(tn.tensor([-1.0, 2.0])).tolist()
 [0.0, 2.0]
 """
-from tinynn.ops import (  # noqa: F401  # noqa: F401
-                        abs,
-                        add,
-                        avg_pool2d,
-                        binary_cross_entropy,
-                        binary_cross_entropy_with_logits,
-                        broadcast_to,
-                        cat,
-                        clamp,
-                        clip,
-                        concatenate,
-                        conv2d,
-                        cross_entropy,
-                        div,
-                        embedding,
-                        exp,
-                        flatten,
-                        getitem,
-                        linear,
-                        log,
-                        log_softmax,
-                        lstm,
-                        lstm_cell,
-                        matmul,
-                        max,
-                        max_pool2d,
-                        mean,
-                        min,
-                        mse_loss,
-                        mul,
-                        neg,
-                        nll_loss,
-                        pow,
-                        relu,
-                        reshape,
-                        sigmoid,
-                        softmax,
-                        sqrt,
-                        squeeze,
-                        stack,
-                        sub,
-                        sum,
-                        swapaxes,
-                        tanh,
-                        transpose,
-                        unsqueeze,
-)
+from tinynn.ops import *  # noqa: F403

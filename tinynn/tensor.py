@@ -1,149 +1,145 @@
-"""Tensor, Function and the backward pass: the whole autodiff engine.
+"""The autodiff engine, in reading order: Function → Tensor → the backward walk → unbroadcast.
 
 A ``Function`` computes on raw arrays (numpy or cupy) in ``forward`` and turns the gradient
 of its output into gradients of its inputs in ``backward``. Calling a Function on Tensors
-records it in the graph; ``Tensor.backward`` walks that graph in reverse topological order
-applying the chain rule, ∂L/∂x = ∂L/∂y · ∂y/∂x  [E27].
+records it in the graph; ``Tensor.backward`` walks that graph from the output back to the
+leaves applying the chain rule, ∂L/∂x = ∂L/∂y · ∂y/∂x  [E27].
 
 >>> import tinynn as tn
 >>> x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> (x * x).sum().backward()
 >>> x.grad
-array([2., 4., 6.], dtype=float32)
+tensor([2., 4., 6.])
 """
 from __future__ import annotations
 
-import os
-import traceback
+from tinynn import backend, checks, printing
+from tinynn import modes
 
-from tinynn import backend
-
-_grad_enabled = True
-_detect_anomaly = False  # debugging aid: check every op's output and gradients for NaN/inf
+_write_clock = 0  # counts in-place writes (x += 1, x[i] = v, ...): a tensor's _version is its last tick
 
 
-class no_grad:
-    """Context manager (or decorator) inside which no graph is recorded.
+# =========================================================================== Function
+class Function:
+    """A differentiable operation: ``forward`` on raw arrays, ``backward`` on raw gradients.
 
-    >>> import tinynn as tn
-    >>> x = tn.tensor([1.0], requires_grad=True)
-    >>> with tn.no_grad():
-    ...     y = x * 2
-    >>> y.requires_grad
-    False
-    """
-
-    def __enter__(self):
-        global _grad_enabled
-        self._previous, _grad_enabled = _grad_enabled, False
-
-    def __exit__(self, *exc):
-        global _grad_enabled
-        _grad_enabled = self._previous
-
-    def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with no_grad():
-                return fn(*args, **kwargs)
-
-        wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
-        return wrapper
-
-
-def is_grad_enabled() -> bool:
-    """False inside ``no_grad``.
+    Subclass it to write your own op; keep what backward needs with ``self.save(...)`` and
+    read it back from ``self.saved``; check it with ``tn.gradcheck``. ``self.needs_input_grad``
+    (one bool per input) lets backward skip gradients nobody will use.
 
     >>> import tinynn as tn
-    >>> with tn.no_grad():
-    ...     tn.is_grad_enabled()
-    False
-    """
-    return _grad_enabled
-
-
-class detect_anomaly:
-    """Context manager: the first op whose forward output or backward gradient holds NaN or
-    inf raises ``FloatingPointError``, naming the op and the line that created it.
-
-    Slower (every op checks its arrays): switch it on while hunting a NaN, not for training.
-
-    >>> import tinynn as tn
-    >>> x = tn.tensor([-1.0, 4.0], requires_grad=True)
-    >>> with tn.detect_anomaly():
-    ...     x.sqrt()
-    Traceback (most recent call last):
-    FloatingPointError: Sqrt produced nan in its forward output...
+    >>> class Square(tn.Function):
+    ...     def forward(self, x):
+    ...         self.save(x)
+    ...         return x * x
+    ...     def backward(self, grad):
+    ...         x, = self.saved
+    ...         return 2 * x * grad
+    >>> t = tn.tensor([3.0], requires_grad=True)
+    >>> Square()(t).backward(); t.grad
+    tensor([6.])
     """
 
-    def __enter__(self):
-        global _detect_anomaly
-        self._previous, _detect_anomaly = _detect_anomaly, True
-        return self
+    inputs = None  # the input Tensors, kept only while a backward pass may need them
+    saved = ()  # the arrays backward needs, kept by save()
+    clock = 0  # the write clock when this op ran (see parents())
 
-    def __exit__(self, *exc):
-        global _detect_anomaly
-        _detect_anomaly = self._previous
+    def __call__(self, *inputs):
+        inputs, arrays, needs = checks.prepare(self, inputs, Tensor)  # 2 -> a constant; one device
+        record = True in needs and modes.grad_enabled()
+        self.needs_input_grad = needs if record else (False,) * len(needs)
+        result = Tensor._wrap(checks.run_forward(self, arrays, modes.threads_away and modes.state.anomaly))
+        if record:  # remember how the result was made, for the backward walk
+            self.inputs, self.clock = inputs, _write_clock
+            result.creator, result._requires_grad = self, True
+        return result
+
+    def forward(self, *arrays):
+        """Compute the output from raw input arrays; ``self.save`` what backward needs."""
+        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
+
+    def backward(self, grad):
+        """Gradient(s) of the inputs from ``grad``, the output's gradient: one per input
+        (a tuple for several, None where an input needs none). Never modify ``grad`` in place."""
+        raise NotImplementedError(f"{type(self).__name__} must define backward(self, grad)")
+
+    def save(self, *arrays):
+        """Keep ``arrays`` for backward (PyTorch's ``ctx.save_for_backward``)."""
+        self.saved = arrays
+
+    def release(self):
+        """Free what backward kept: the graph is freed after backward."""
+        if self.saved is Function.saved:  # the op kept its arrays as attributes: drop them all
+            self.__dict__.clear()
+        self.saved, self.inputs = (), None
+
+    def parents(self):
+        """The input Tensors as they were when this op ran (an in-place write since then
+        moves a tensor on to a new node: the write clock tells, see ``Tensor._write``)."""
+        if self.clock == _write_clock and self.inputs is not None:  # the common case
+            return self.inputs
+        return _inputs_as_recorded(self)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
 
 
-def _user_frame():
-    """file:line of the innermost caller outside tinynn (where the user created the op)."""
-    for frame in reversed(traceback.extract_stack()[:-2]):
-        if f"tinynn{os.sep}" not in frame.filename:
-            return f"{frame.filename}:{frame.lineno} ({frame.line})"
-    return None
-
-
-def _check_finite(fn, array, where):
-    xp = backend.xp_of(array)
-    if array is None or array.dtype.kind != "f" or bool(xp.isfinite(array).all()):
-        return
-    bad = "nan" if bool(xp.isnan(array).any()) else "inf"
-    created = getattr(fn, "_created_at", None)
-    origin = f"; the op was created at {created}" if created else ""
-    raise FloatingPointError(f"{type(fn).__name__} produced {bad} in its {where}{origin}")
-
-
+# =========================================================================== Tensor
 class Tensor:
     """An array with a gradient: the node of the computation graph.
 
-    ``data`` and ``grad`` are raw arrays (numpy on "cpu", cupy on "cuda"). ``grad`` is None
-    until ``backward`` reaches the tensor; gradients accumulate (``+``) across uses and calls.
+    ``x.data`` and ``x.grad`` are Tensors sharing memory with x's array and its gradient, as in
+    PyTorch (``x.numpy()`` gives the raw array). ``grad`` is None until ``backward`` reaches
+    the tensor; gradients accumulate across uses and calls.
 
     >>> import numpy as np, tinynn as tn
     >>> t = tn.Tensor(np.ones((2, 3)), requires_grad=True)
     >>> t.shape, t.dtype, t.device
-    ((2, 3), dtype('float64'), 'cpu')
+    ((2, 3), dtype('float64'), device(type='cpu'))
     """
 
-    __slots__ = ("data", "grad", "_requires_grad", "creator", "name", "__weakref__")
+    __slots__ = ("_data", "_grad", "_requires_grad", "creator", "__dict__", "__weakref__")
     __array_ufunc__ = None  # ndarray (op) Tensor defers to Tensor's reflected op: stays in the graph
+    name = None  # rarely set attributes live in __dict__, with these class-level defaults
+    _version = 0  # write clock of the last in-place write to this tensor
+    _hooks = None  # functions run on this tensor's gradient during backward
+    _history = None  # [(tick, node before the write)] for in-place writes that were recorded
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None, name=None):
-        if isinstance(data, Tensor):
-            data = data.data
-        dtype = backend.as_dtype(dtype) or backend.infer_dtype(data)
-        if device is None:
-            device = backend.device_of(data) if backend.is_array(data) else "cpu"
-        if not backend.is_array(data):
-            data = backend.numpy.asarray(data, dtype=dtype)
-        data = backend.to_device(data, device)
-        if data.dtype != dtype:
-            data = data.astype(dtype)
-        self.data = data
-        self.grad = None
+        self._data = backend.as_array(data._data if isinstance(data, Tensor) else data, dtype, device)
+        self._grad = None
         self.creator = None  # the Function that produced this tensor (None for leaves)
-        self.name = name
         self._requires_grad = False
         self.requires_grad = requires_grad
+        if name is not None:
+            self.name = name
 
     @classmethod
     def _wrap(cls, data):
         """Fast constructor for op outputs: no conversion, no checks."""
         t = object.__new__(cls)
-        t.data, t.grad, t.creator, t.name, t._requires_grad = data, None, None, None, False
+        t._data, t._grad, t.creator, t._requires_grad = data, None, None, False
         return t
 
-    # -- attributes -------------------------------------------------------------------
+    # -- what a tensor is ---------------------------------------------------------------
+    @property
+    def data(self) -> Tensor:
+        """The values as a Tensor outside the graph, sharing memory (writes to it change self)."""
+        return Tensor._wrap(self._data)
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data if isinstance(value, Tensor) else backend.as_array(value, self.dtype, self.device)
+
+    @property
+    def grad(self):
+        """∂L/∂self after ``backward`` (a Tensor sharing the gradient's memory), or None."""
+        return None if self._grad is None else Tensor._wrap(self._grad)
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = None if value is None else checks.checked_grad(self, value._data if isinstance(value, Tensor) else value)
+
     @property
     def requires_grad(self) -> bool:
         """Whether backward() computes a gradient for this tensor (floating dtypes only)."""
@@ -151,66 +147,203 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if value and not backend.is_floating(self.data.dtype):
+        if value and not backend.is_floating(self._data.dtype):
             raise TypeError(
-                f"only floating-point tensors can require grad, got dtype {self.data.dtype}: "
+                f"only floating-point tensors can require grad, got dtype {self._data.dtype}: "
                 "create it with dtype=tn.float32 (e.g. tn.tensor([1.0, 2.0])) or call .float()"
             )
+        if self.creator is not None and not value:
+            raise RuntimeError("requires_grad_(False) on a tensor computed in the graph: use .detach()")
         self._requires_grad = bool(value)
 
-    def requires_grad_(self, value=True) -> Tensor:
+    def requires_grad_(self, requires_grad=True) -> Tensor:
         """Set ``requires_grad`` in place and return self (PyTorch's spelling)."""
-        self.requires_grad = value
+        self.requires_grad = requires_grad
         return self
 
-    @property
-    def shape(self):
-        """The shape as a tuple, e.g. (batch, features)."""
-        return self.data.shape
+    shape = property(lambda self: self._data.shape, doc="The shape as a tuple, e.g. (batch, features).")
+    dtype = property(lambda self: self._data.dtype, doc="The dtype (a numpy dtype: tn.float32 by default).")
+    ndim = property(lambda self: self._data.ndim, doc="Number of axes.")
+    device = property(lambda self: backend.device(backend.device_of(self._data)), doc="Where the data lives.")
+    is_leaf = property(lambda self: self.creator is None, doc="Made by the user, not an op: backward fills .grad.")
+    grad_fn = property(lambda self: self.creator, doc="The Function that made this tensor (PyTorch's name).")
 
-    @property
-    def dtype(self):
-        """The numpy dtype of the data (float32 by default)."""
-        return self.data.dtype
+    # -- arithmetic: each operator is one op of tinynn.ops --------------------------------
+    def __add__(self, other):
+        return AddFunction()(self, other)
 
-    @property
-    def ndim(self) -> int:
-        """Number of axes."""
-        return self.data.ndim
+    def __radd__(self, other):
+        return AddFunction()(other, self)
 
-    @property
-    def size(self) -> int:
-        """Number of elements (an int, as ``ndarray.size``; PyTorch's ``numel()``)."""
-        return self.data.size
+    def __sub__(self, other):
+        return SubFunction()(self, other)
 
-    def numel(self) -> int:
-        """Number of elements (PyTorch's name for ``size``)."""
-        return self.data.size
+    def __rsub__(self, other):
+        return SubFunction()(other, self)
 
-    @property
-    def device(self) -> str:
-        """Where the data lives: "cpu", "cuda" or "strict" (the test device)."""
-        return backend.device_of(self.data)
+    def __mul__(self, other):
+        return MulFunction()(self, other)
 
-    @property
-    def is_leaf(self) -> bool:
-        """True for tensors made by the user (not by an op); backward fills their ``.grad``."""
-        return self.creator is None
+    def __rmul__(self, other):
+        return MulFunction()(other, self)
 
+    def __truediv__(self, other):
+        return DivFunction()(self, other)
+
+    def __rtruediv__(self, other):
+        return DivFunction()(other, self)
+
+    def __pow__(self, other):
+        return PowFunction()(self, other)
+
+    def __rpow__(self, other):
+        return PowFunction()(other, self)
+
+    def __matmul__(self, other):
+        return MatMulFunction()(self, other)
+
+    def __rmatmul__(self, other):
+        return MatMulFunction()(other, self)
+
+    def __neg__(self):
+        return NegFunction()(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return abs(self)
+
+    def __getitem__(self, index):
+        return getitem(self, index)
+
+    # comparisons and integer/logical operators have no gradient: plain array results
+    def __eq__(self, other):
+        return _no_grad_op(self, other, "equal")
+
+    def __ne__(self, other):
+        return _no_grad_op(self, other, "not_equal")
+
+    def __lt__(self, other):
+        return _no_grad_op(self, other, "less")
+
+    def __le__(self, other):
+        return _no_grad_op(self, other, "less_equal")
+
+    def __gt__(self, other):
+        return _no_grad_op(self, other, "greater")
+
+    def __ge__(self, other):
+        return _no_grad_op(self, other, "greater_equal")
+
+    def __and__(self, other):
+        return _no_grad_op(self, other, "bitwise_and")
+
+    def __or__(self, other):
+        return _no_grad_op(self, other, "bitwise_or")
+
+    def __xor__(self, other):
+        return _no_grad_op(self, other, "bitwise_xor")
+
+    def __invert__(self):
+        return _no_grad_op(self, None, "invert")
+
+    def __floordiv__(self, other):
+        return _no_grad_op(self, other, "floor_divide")
+
+    def __mod__(self, other):
+        return _no_grad_op(self, other, "remainder")
+
+    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, matters
+
+    # -- writing into a tensor -------------------------------------------------------------
+    def __iadd__(self, other):
+        return self._write(add, other)
+
+    def __isub__(self, other):
+        return self._write(sub, other)
+
+    def __imul__(self, other):
+        return self._write(mul, other)
+
+    def __itruediv__(self, other):
+        return self._write(div, other)
+
+    def __setitem__(self, index, value):
+        self._write(setitem, index, value)
+
+    def _write(self, op, *args):
+        """Every in-place op (``+=``, ``add_``, ``x[i] = v`` ...): ``op(self, *args)`` written into self.
+
+        PyTorch's rules: on a leaf under no_grad (how optimizers update weights) the memory is
+        written; on a leaf that requires grad it is an error; in the graph it is recorded, and
+        self moves on to the new node (the node it was stays in history for earlier users).
+        """
+        global _write_clock
+        if modes.grad_enabled() and (self._requires_grad or _requires_grad(args)):
+            if self.creator is None and self._requires_grad:
+                raise RuntimeError(
+                    f"in-place {_name(op)} on a leaf tensor that requires grad {tuple(self.shape)}: "
+                    "wrap the update in `with tn.no_grad():` (as optimizers do), or write x = x + ... instead"
+                )
+            before = Tensor._wrap(self._data)
+            before.creator, before._requires_grad = self.creator, self._requires_grad
+            new = checks.checked_write(self, op(before, *args), _name(op), recorded=True)
+            self._data, self.creator, self._requires_grad = new._data, new.creator, new._requires_grad
+            self._history = (self._history or []) + [(_write_clock + 1, before)]
+        else:
+            fast = getattr(op, "in_place", None)  # e.g. x[i] = v writes just the element
+            if fast is not None:
+                fast(self, *args)
+            else:
+                checks.write_into(self, checks.checked_write(self, op(self, *args), _name(op)))
+            if self.creator is not None:
+                self.creator.clock = -1  # its saved output may have changed: backward will check
+        _write_clock += 1
+        self._version = _write_clock
+        return self
+
+    # -- backward ------------------------------------------------------------------------
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, grad=None):
+        """Accumulate ∂self/∂leaf into ``leaf.grad`` for every leaf that requires grad.
+
+        A scalar seeds the walk with 1; a non-scalar needs ``gradient`` of its own shape.
+        The graph is freed afterwards unless ``retain_graph=True`` (as in PyTorch).
+        """
+        if create_graph:
+            raise NotImplementedError("backward(create_graph=True): tinynn computes first derivatives only")
+        seed = _seed(self, gradient if grad is None else grad, "backward")
+        stops = frozenset() if inputs is None else frozenset([inputs] if isinstance(inputs, Tensor) else inputs)
+        deliver = _accumulate if inputs is None else lambda t, g, own: t in stops and _accumulate(t, g, own)
+        backward_pass(self, seed, bool(retain_graph), deliver, stops)
+
+    def register_hook(self, hook):
+        """Run ``hook(grad)`` when backward reaches this tensor; a Tensor it returns replaces grad."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: the tensor does not require grad, so no gradient reaches it")
+        self._hooks = (self._hooks or []) + [hook]
+        return hook
+
+    def retain_grad(self):
+        """Keep ``.grad`` of this non-leaf tensor too (leaves always keep theirs)."""
+        if self.creator is not None and _retain not in (self._hooks or []):
+            self.register_hook(_retain)
+
+    # -- Python protocols -------------------------------------------------------------------
     def __len__(self):
-        return len(self.data)
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self._data)
 
-    def __repr__(self):
-        body = repr(backend.to_host(self.data)).replace("array(", "tensor(", 1)
-        extras = []
-        if self.device != "cpu":
-            extras.append(f"device='{self.device}'")
-        if self.requires_grad:
-            extras.append("requires_grad=True")
-        return body[:-1] + "".join(", " + e for e in extras) + ")" if extras else body
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
 
     def __bool__(self):
-        return bool(self.data)
+        if self._data.size != 1:
+            raise RuntimeError(f"bool() of a tensor with {self._data.size} values is ambiguous: use .any() or .all()")
+        return bool(self._data)
 
     def __float__(self):
         return float(self.item())
@@ -218,15 +351,17 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
+    def __index__(self):
+        if self._data.dtype.kind not in "biu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be used as an index")
+        return int(self.item())
 
-    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, matters
+    def __array__(self, dtype=None, copy=None):
+        host = backend.to_host_strict(self._data)
+        return host if dtype is None else host.astype(dtype)
 
-    # -- conversions ---------------------------------------------------------------------
-    def numpy(self):
-        """The data as a NumPy array (a host copy for device tensors)."""
-        return backend.to_host(self.data)
+    def __repr__(self):
+        return printing.format_tensor(self)
 
     def item(self):
         """The value of a one-element tensor as a Python number.
@@ -234,158 +369,107 @@ class Tensor:
         >>> import tinynn as tn; tn.tensor([[3.5]]).item()
         3.5
         """
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(f"item(): only one-element tensors can become a Python number, got shape {self.shape}")
-        return self.data.item()
+        return self._data.item()
+
+    def numpy(self):
+        """The data as a NumPy array (shares memory on the CPU; a host copy for device tensors)."""
+        return backend.to_host(self._data)
 
     def tolist(self):
         """The values as (nested) Python lists, copied to the host."""
-        return backend.to_host(self.data).tolist()
+        return backend.to_host(self._data).tolist()
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory, requires_grad=False)."""
-        return Tensor._wrap(self.data)
+        return Tensor._wrap(self._data)
 
-    def to(self, device=None, dtype=None) -> Tensor:
-        """A copy on ``device`` and/or of ``dtype``; self when nothing changes.
 
-        A copy made while recording stays in the graph: its gradient flows back here.
-        """
-        from tinynn.ops import to_copy  # ops import this module; the reverse is lazy
+# =========================================================================== the backward walk
+def backward_pass(root, seed, retain_graph=False, deliver=None, stops=frozenset()):
+    """The chain rule over the graph, from ``root`` back to the leaves  [E27].
 
-        return to_copy(self, device=device, dtype=dtype)
-
-    def float(self) -> Tensor:
-        """A float32 copy (in the graph), or self when already float32."""
-        return self.to(dtype="float32")
-
-    def double(self) -> Tensor:
-        """A float64 copy (in the graph), or self when already float64."""
-        return self.to(dtype="float64")
-
-    def cpu(self) -> Tensor:
-        """``to("cpu")``."""
-        return self.to("cpu")
-
-    def cuda(self) -> Tensor:
-        """``to("cuda")`` (needs CuPy and a GPU)."""
-        return self.to("cuda")
-
-    # -- backward ------------------------------------------------------------------------
-    def backward(self, grad=None, retain_graph=False):
-        """Accumulate d(self)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
-
-        A scalar seeds the pass with 1; a non-scalar needs ``grad`` of its own shape.
-        The graph is freed afterwards unless ``retain_graph=True`` (as in PyTorch).
-        """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward(): this tensor does not require grad and has no graph. Create the "
-                "inputs with requires_grad=True (and do not compute it under tn.no_grad())."
-            )
+    Visit every tensor after all the tensors computed from it; pop its gradient; hand it to
+    the op that made it, which returns the gradients of its inputs; add those up per input.
+    """
+    grads, owned = {root: seed}, set()  # tensor -> ∂root/∂tensor; leaves whose array we may keep
+    anomaly = modes.anomaly_enabled()
+    for node in topological_order(root):
+        grad = grads.pop(node, None)
         if grad is None:
-            if self.data.size != 1:
-                raise RuntimeError(
-                    f"backward() on a tensor of shape {self.shape} needs a gradient of the same "
-                    "shape: call y.backward(grad), or reduce first, e.g. y.sum().backward()"
-                )
-            seed = backend.xp_of(self.data).empty_like(self.data)
-            seed.fill(1)  # dL/dL = 1 (empty_like + fill: ones_like costs 5x more on tiny arrays)
+            continue
+        if node._hooks:
+            grad = _run_hooks(node, grad)
+        fn = node.creator
+        if fn is None or node in stops:  # a leaf (or an input of autograd.grad): the gradient arrived
+            (deliver or _accumulate)(node, grad, node in owned)
+            continue
+        input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if len(input_grads) != len(fn.inputs):
+            checks.check_gradients(fn, input_grads, len(fn.inputs))
+        _add_grads(grads, owned, fn, grad, input_grads)
+        if not retain_graph:
+            fn.release()
+
+
+def _add_grads(grads, owned, fn, upstream, input_grads):
+    """Add each input's gradient to what is pending for it: the ownership rule in one place.
+
+    An array that backward made for one input alone is *owned*: a leaf may keep it as its
+    ``.grad``. A pass-through (Add returns ``upstream`` itself), one array sent to two inputs,
+    or a view of another array is *borrowed*: it is copied before a leaf keeps it.
+    """
+    for node, g in zip(fn.parents(), input_grads):
+        if g is None or not node._requires_grad:
+            continue
+        if type(g) is not type(upstream):  # a Tensor or a NumPy scalar from a backward: an array again
+            g = checks.as_gradient_array(fn, g)
+        if g.shape != node._data.shape:
+            g = unbroadcast(g, node._data.shape, fn)
+        if node in grads:
+            grads[node] = grads[node] + g  # a new array: owned
+            owned.add(node)
+        elif node.creator is not None:  # an op's output: only leaves keep arrays, so no rule needed
+            grads[node] = g
         else:
-            seed = grad.data if isinstance(grad, Tensor) else grad
-            if not backend.is_array(seed):
-                seed = backend.xp_of(self.data).asarray(seed, dtype=self.dtype)
-            if seed.shape != self.shape:
-                raise RuntimeError(
-                    f"backward(grad): grad has shape {seed.shape} but the tensor has shape {self.shape}"
-                )
-            if backend.device_of(seed) != self.device:
-                raise RuntimeError(
-                    f"backward(grad): grad is on '{backend.device_of(seed)}' but the tensor is on "
-                    f"'{self.device}': move it with .to('{self.device}')"
-                )
-        _run_backward(self, seed, retain_graph)
+            grads[node] = g
+            borrowed = g is upstream or backend.is_shared(g) or sum(h is g for h in input_grads) > 1
+            (owned.discard if borrowed else owned.add)(node)
 
 
-def _topological_order(root):
-    """Tensors that need a gradient, each after all the tensors it was computed from.
+def _accumulate(leaf, grad, owned):
+    """leaf.grad += grad, in place once it exists (as PyTorch); each leaf keeps its own dtype."""
+    if grad.dtype != leaf._data.dtype:
+        grad, owned = grad.astype(leaf._data.dtype), True
+    if leaf._grad is None:
+        leaf._grad = grad if owned else grad.copy()
+    else:
+        leaf._grad += grad
+
+
+def topological_order(root):
+    """Tensors that need a gradient, each before every tensor it was computed from.
 
     Iterative depth-first search (a recursive one hits Python's limit on a 10 000-op chain).
     """
     order, visited, stack = [], set(), [(root, False)]  # tensors hash by identity
     while stack:
         node, expanded = stack.pop()
-        if expanded:
+        if expanded or node.creator is None:  # all its inputs are placed (or it has none)
             order.append(node)
             continue
         if node in visited:
             continue
         visited.add(node)
-        fn = node.creator
-        if fn is None:  # a leaf: nothing comes before it
-            order.append(node)
-            continue
-        if fn.inputs is None:
-            raise RuntimeError(
-                f"backward through {type(fn).__name__} a second time: its graph was freed by "
-                "the first backward(). Call backward(retain_graph=True) the first time if you "
-                "need to go through it again, or recompute the forward pass."
-            )
         stack.append((node, True))  # comes back once everything it was computed from is placed
-        for parent in fn.inputs:
+        for parent in node.creator.parents():
             if parent._requires_grad and parent not in visited:
                 stack.append((parent, False))
+    order.reverse()
     return order
-
-
-def _run_backward(root, seed, retain_graph):
-    grads = {root: seed}  # tensor -> gradient array, popped as soon as it is used
-    borrowed = set()  # tensors whose gradient may alias another array (copied before it is stored)
-    for node in reversed(_topological_order(root)):
-        grad = grads.pop(node, None)
-        if grad is None:
-            continue
-        fn = node.creator
-        if fn is None:  # a leaf: accumulate into .grad (copy first if the array is borrowed)
-            if node in borrowed or backend.is_shared(grad):
-                grad = grad.copy()
-            node.grad = grad if node.grad is None else node.grad + grad
-            continue
-        input_grads = _checked_backward(fn, grad) if _detect_anomaly else fn.backward(grad)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        inputs = fn.inputs
-        if len(input_grads) != len(inputs):
-            raise RuntimeError(
-                f"{type(fn).__name__}.backward returned {len(input_grads)} gradient(s) for "
-                f"{len(inputs)} input(s): return one per input (None where there is none)"
-            )
-        for i, parent in enumerate(inputs):
-            g = input_grads[i]
-            if g is None or not parent._requires_grad:
-                continue
-            if g.shape != parent.data.shape:
-                g = unbroadcast(g, parent.data.shape, fn)
-            if parent in grads:
-                grads[parent] = grads[parent] + g
-                borrowed.discard(parent)
-            else:
-                grads[parent] = g
-                # a pass-through (add, identity) or one array sent to two inputs is borrowed
-                if g is grad or (i and id(g) in map(id, input_grads[:i])):
-                    borrowed.add(parent)
-        if not retain_graph:
-            fn.release()
-
-
-def _checked_backward(fn, grad):
-    """backward under detect_anomaly: NumPy's warnings off, our NaN/inf check names the op."""
-    with backend.numpy.errstate(all="ignore"):
-        input_grads = fn.backward(grad)
-    for g in input_grads if type(input_grads) is tuple else (input_grads,):
-        if g is not None:
-            _check_finite(fn, g, "backward (a gradient of its inputs)")
-    return input_grads
 
 
 def unbroadcast(grad, shape, fn=None):
@@ -398,137 +482,105 @@ def unbroadcast(grad, shape, fn=None):
     >>> unbroadcast(np.ones((3, 5, 4)), (5, 4)).shape, unbroadcast(np.ones((3, 5, 4)), (3, 1, 4))[0, 0, 0].item()
     ((5, 4), 5.0)
     """
+    if grad.shape == shape:
+        return grad
     extra = grad.ndim - len(shape)
     if extra >= 0:
-        axes = tuple(range(extra)) + tuple(
-            extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1
-        )
+        axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
         if axes:
             grad = backend.ensure_array(grad.sum(axis=axes, keepdims=True))
         if extra:
             grad = grad.reshape(grad.shape[extra:])
     if grad.shape != tuple(shape):
-        name = type(fn).__name__ if fn is not None else "backward"
         raise RuntimeError(
-            f"{name}.backward produced a gradient of shape {grad.shape} for an input of shape "
-            f"{tuple(shape)}, and it cannot be summed back to it: backward must return one "
-            "gradient per input, shaped like that input (or like the broadcast output)"
+            f"{type(fn).__name__ if fn is not None else 'backward'}.backward produced a gradient of shape "
+            f"{grad.shape} for an input of shape {tuple(shape)}, and it cannot be summed back to it: "
+            "backward must return one gradient per input, shaped like that input (or like the broadcast output)"
         )
     return grad
 
 
-class Function:
-    """A differentiable operation: ``forward`` on raw arrays, ``backward`` on raw gradients.
-
-    Subclass it to write your own op, keeping on ``self`` what backward needs; check it
-    with ``tn.gradcheck``. ``self.needs_input_grad`` (one bool per input) lets backward skip
-    gradients nobody will use.
-
-    >>> import tinynn as tn
-    >>> class Square(tn.Function):
-    ...     def forward(self, x):
-    ...         self.x = x
-    ...         return x * x
-    ...     def backward(self, grad):
-    ...         return 2 * self.x * grad
-    >>> t = tn.tensor([3.0], requires_grad=True)
-    >>> Square()(t).backward(); t.grad
-    array([6.], dtype=float32)
-    """
-
-    inputs = None  # the input Tensors, kept only while a backward pass may need them
-
-    def __call__(self, *inputs):
-        data, needs = [], []
-        for x in inputs:
-            if not isinstance(x, Tensor):  # a Python number or raw array: make it a constant
-                return self(*_lift_constants(inputs, self))
-            data.append(x.data)
-            needs.append(x._requires_grad)
-        if len(data) > 1:
-            kind = type(data[0])
-            for d in data:
-                if type(d) is not kind:
-                    _raise_device_mismatch(self, inputs)
-        record = _grad_enabled and True in needs
-        self.needs_input_grad = tuple(needs) if record else (False,) * len(needs)
-        try:
-            if _detect_anomaly:
-                out = self._checked_forward(data)
-            else:
-                out = self.forward(*data)
-                if type(out) is not type(data[0]):  # e.g. a NumPy scalar from a full reduction
-                    out = backend.ensure_array(out)
-        except ValueError as e:
-            if "broadcast" not in str(e):
-                raise
-            _raise_broadcast_error(self, data)
-        result = Tensor._wrap(out)
-        if record:
-            self.inputs = inputs
-            result.creator = self
-            result._requires_grad = True
-        return result
-
-    def _checked_forward(self, data):
-        """forward under detect_anomaly: NumPy's own warnings off, our NaN/inf check on."""
-        with backend.numpy.errstate(all="ignore"):
-            out = backend.ensure_array(self.forward(*data))
-        self._created_at = _user_frame()
-        _check_finite(self, out, "forward output")
-        return out
-
-    def forward(self, *arrays):
-        """Compute the output from raw input arrays; save on ``self`` what backward needs."""
-        raise NotImplementedError(f"{type(self).__name__} must define forward(self, *arrays)")
-
-    def backward(self, grad):
-        """Gradient(s) of the inputs from ``grad``, the output's gradient: one per input
-        (a tuple for several, None where an input needs none). Never modify ``grad`` in place."""
-        raise NotImplementedError(f"{type(self).__name__} must define backward(self, grad)")
-
-    def release(self):
-        """Drop the inputs and everything forward saved: the graph is freed after backward."""
-        self.__dict__.clear()
-        self.inputs = None
-
-    def __repr__(self):
-        return f"<{type(self).__name__}>"
+# =========================================================================== helpers of the above
+def _seed(root, gradient, op):
+    """The gradient the walk starts from: 1 for a scalar, else ``gradient`` (checked)."""
+    if not root._requires_grad:
+        raise RuntimeError(
+            f"{op}(): this tensor does not require grad and has no graph. Create the inputs with "
+            "requires_grad=True (and do not compute it under tn.no_grad())."
+        )
+    if gradient is None:
+        if root._data.size != 1:
+            raise RuntimeError(
+                f"{op}() on a tensor of shape {root.shape} needs a gradient of the same shape: call "
+                "y.backward(gradient), or reduce first, e.g. y.sum().backward()"
+            )
+        seed = backend.xp_of(root._data).empty_like(root._data)
+        seed.fill(1)  # dL/dL = 1 (empty_like + fill: ones_like costs 5x more on tiny arrays)
+        return seed
+    return checks.checked_grad(root, gradient._data if isinstance(gradient, Tensor) else gradient, op)
 
 
-def _lift_constants(inputs, fn):
-    """Python scalars and raw arrays next to Tensors become constant Tensors on their device."""
-    ref = next((x for x in inputs if isinstance(x, Tensor)), None)
-    if ref is None:
-        raise TypeError(f"{type(fn).__name__}: at least one input must be a Tensor")
-    lifted = []
-    for x in inputs:
-        if isinstance(x, Tensor):
-            lifted.append(x)
-        elif backend.is_array(x):
-            lifted.append(Tensor._wrap(x))
-        elif isinstance(x, (int, float, bool)) or backend.is_scalar(x):
-            dtype = backend.scalar_dtype(ref.data.dtype, x)
-            lifted.append(Tensor._wrap(backend.xp_of(ref.data).asarray(x, dtype=dtype)))
-        else:
-            lifted.append(Tensor(x, device=ref.device))
-    return lifted
+def _run_hooks(node, grad):
+    for hook in node._hooks:
+        result = hook(Tensor._wrap(grad)) if hook is not _retain else _retain(node, grad)
+        if result is not None:
+            grad = result._data if isinstance(result, Tensor) else result
+    return grad
 
 
-def _raise_broadcast_error(fn, data):
-    shapes = " and ".join(str(tuple(d.shape)) for d in data)
-    raise ValueError(
-        f"{type(fn).__name__}: shapes {shapes} cannot be broadcast together (axes are matched from "
-        "the right; each pair of sizes must be equal or one of them 1). Reshape an operand, e.g. "
-        "b.reshape(-1, 1), or check which axis is the batch axis."
-    ) from None
+def _retain(node, grad):
+    """The hook of ``retain_grad()``: a non-leaf keeps (a copy of) its gradient."""
+    node._grad = grad.copy() if node._grad is None else node._grad + grad
 
 
-def _raise_device_mismatch(fn, tensors):
-    if len({t.device for t in tensors}) == 1:
-        return  # different array types on one device (an ndarray subclass): fine
-    devices = [f"{t.device} {tuple(t.shape)}" for t in tensors]
-    raise RuntimeError(
-        f"{type(fn).__name__}: inputs are on different devices ({', '.join(devices)}). Move them "
-        f"to one device first, e.g. x.to('{tensors[0].device}')"
-    )
+def _requires_grad(args):
+    return any(isinstance(a, Tensor) and a._requires_grad for a in args)
+
+
+def _name(op):
+    return getattr(op, "__name__", "write")
+
+
+def _no_grad_op(tensor, other, ufunc):
+    """A comparison or integer/logical operator: a plain array result, outside the graph."""
+    xp = backend.xp_of(tensor._data)
+    if other is None:
+        return Tensor._wrap(getattr(xp, ufunc)(tensor._data))
+    other = other._data if isinstance(other, Tensor) else other
+    return Tensor._wrap(backend.ensure_array(getattr(xp, ufunc)(tensor._data, other)))
+
+
+def _inputs_as_recorded(fn):
+    """fn's inputs as they were when fn ran; an error if backward needs a value that was
+    written in place since (PyTorch's version-counter check)."""
+    if fn.inputs is None:
+        raise RuntimeError(
+            f"backward through {type(fn).__name__} a second time: its graph was freed by the first "
+            "backward(). Call backward(retain_graph=True) the first time if you need to go through "
+            "it again, or recompute the forward pass."
+        )
+    if fn.clock < 0:
+        raise RuntimeError(
+            f"{type(fn).__name__}: its output was modified by an in-place operation after it was "
+            "computed, and backward needs it. Write out of place (y = y + 1) or use y.clone() first."
+        )
+    resolved = []
+    for x in fn.inputs:
+        before = next((node for tick, node in x._history or () if tick > fn.clock), x)
+        saved = fn.saved or tuple(vars(fn).values())
+        if before is x and x._version > fn.clock and any(s is x._data for s in saved):
+            raise RuntimeError(
+                f"{type(fn).__name__}: an input of shape {tuple(x.shape)} that backward needs was "
+                "modified by an in-place operation after the op ran. Write out of place "
+                "(x = x * 2) or pass x.clone() to the op."
+            )
+        resolved.append(before)
+    return tuple(resolved)
+
+
+# The operators above call these ops; the ops are Functions, so they are imported last.
+from tinynn.ops.arithmetic import (  # noqa: E402
+    AddFunction, DivFunction, MatMulFunction, MulFunction, NegFunction, PowFunction, SubFunction, add, div, mul, sub,
+)
+from tinynn.ops.elementwise import abs  # noqa: E402
+from tinynn.ops.shape import getitem, setitem  # noqa: E402

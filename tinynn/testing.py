@@ -105,3 +105,50 @@ def tensors(shape=None, device="cpu", requires_grad=True, **array_kwargs):
     shape_strategy = shapes() if shape is None else st.just(shape)
     return shape_strategy.flatmap(lambda s: arrays(s, **array_kwargs)).map(
         lambda a: make_tensor(a, device, requires_grad))
+
+
+def compare_with_torch(fn, *arrays, torch_fn=None, requires_grad=True, atol=1e-6, rtol=1e-5, dtype="float64", **kw):
+    """Run ``fn`` in tinynn and in PyTorch on the same inputs; compare output and gradients.
+
+    One lambda serves both libraries because their APIs are spelled alike (tinygrad's
+    ``helper_test_op`` is the model): ``fn(lib, *tensors)`` with ``lib`` the module
+    (``tinynn`` or ``torch``). ``torch_fn`` overrides it for PyTorch where the spelling
+    differs. Checks shape, dtype, values and, for a float output, the gradient of
+    ``sum(output * v)`` (a fixed random v) with respect to every float input.
+
+    >>> import pytest; torch = pytest.importorskip("torch")
+    >>> compare_with_torch(lambda lib, x: lib.tanh(x).sum(-1), [[0.5, -1.0], [2.0, 0.0]])
+    """
+    import torch
+
+    import tinynn
+
+    host = [np.asarray(a, dtype=dtype if np.asarray(a).dtype.kind == "f" else None) for a in arrays]
+    grads = [requires_grad and a.dtype.kind == "f" for a in host]
+    ours_in = [Tensor(a.copy(), requires_grad=g) for a, g in zip(host, grads)]
+    theirs_in = [torch.tensor(a.copy(), requires_grad=g) for a, g in zip(host, grads)]
+    ours = fn(tinynn, *ours_in, **kw)
+    theirs = (torch_fn or fn)(torch, *theirs_in, **kw)
+    pairs = list(zip(ours, theirs)) if isinstance(ours, (tuple, list)) else [(ours, theirs)]
+    for o, t in pairs:
+        _assert_same(o, t.detach().numpy(), "output", atol, rtol)
+    first_ours, first_theirs = pairs[0]
+    if not any(grads) or first_ours.dtype.kind != "f" or not first_ours.requires_grad:
+        return
+    v = np.random.default_rng(0).uniform(0.5, 1.5, size=first_ours.shape).astype(first_ours.dtype)
+    (first_ours * Tensor(v)).sum().backward()
+    (first_theirs * torch.tensor(v)).sum().backward()
+    for i, (o, t) in enumerate(zip(ours_in, theirs_in)):
+        if grads[i]:
+            expected = np.zeros_like(host[i]) if t.grad is None else t.grad.numpy()
+            got = np.zeros_like(host[i]) if o._grad is None else backend.to_host(o._grad)
+            _assert_same(Tensor(got), expected, f"gradient of input {i}", atol, rtol)
+
+
+def _assert_same(ours, expected, what, atol, rtol):
+    got = backend.to_host(ours._data) if isinstance(ours, Tensor) else np.asarray(ours)
+    if got.shape != expected.shape:
+        raise AssertionError(f"{what}: shape {got.shape} in tinynn, {expected.shape} in PyTorch")
+    if got.dtype != expected.dtype:
+        raise AssertionError(f"{what}: dtype {got.dtype} in tinynn, {expected.dtype} in PyTorch")
+    np.testing.assert_allclose(got, expected, atol=atol, rtol=rtol, err_msg=what)

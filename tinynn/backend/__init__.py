@@ -111,7 +111,8 @@ def is_array(a) -> bool:
 
 
 def to_host(a):
-    """A NumPy copy (or view, when already on the host) of any device array."""
+    """A NumPy copy (or view, when already on the host) of any device array (or Tensor)."""
+    a = getattr(a, "_data", a)
     if isinstance(a, _strict.StrictArray):
         return a.get()
     if _cupy is not None and isinstance(a, _cupy.ndarray):
@@ -143,7 +144,9 @@ def default_dtype():
 def set_default_dtype(dtype) -> None:
     """Set the dtype of new floating tensors: float32 (training) or float64 (checks)."""
     global _default_dtype
-    dtype = np.dtype(dtype)
+    if dtype is None:
+        raise TypeError("set_default_dtype: expected a floating dtype such as tn.float32, got None")
+    dtype = as_dtype(dtype)
     if dtype.kind != "f":
         raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
     _default_dtype = dtype
@@ -155,8 +158,15 @@ def is_floating(dtype) -> bool:
 
 
 def as_dtype(dtype):
-    """Normalise "float32", np.float32, tn.float32 ... to a numpy dtype object."""
-    return None if dtype is None else np.dtype(dtype)
+    """Normalise "float32", np.float32, tn.float32, float ... to a numpy dtype object (None stays None)."""
+    if dtype is None:
+        return None
+    if dtype is float:  # Python's float means float64 to numpy; to PyTorch it means the default
+        return _default_dtype
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"{dtype!r} is not a dtype: use tn.float32, tn.float64, tn.int64, tn.bool ...") from None
 
 
 def scalar_dtype(array_dtype, scalar):
@@ -239,3 +249,103 @@ def is_shared(a) -> bool:
 def is_scalar(x) -> bool:
     """Python or numpy scalar (not an array)."""
     return isinstance(x, (int, float, bool, np.generic))
+
+
+# --------------------------------------------------------------------------- PyTorch's names
+class device(str):
+    """A device name that compares with strings: ``tn.device("cpu") == "cpu"`` (PyTorch's ``torch.device``).
+
+    >>> device("cuda:0").type, device("cuda:0").index, device("cpu")
+    ('cuda', 0, device(type='cpu'))
+    """
+
+    def __new__(cls, type, index=None):  # noqa: A002 - PyTorch's argument name
+        name = str(type)
+        kind, _, number = name.partition(":")
+        if kind not in DEVICES:
+            raise RuntimeError(f"unknown device {name!r}: expected one of {', '.join(DEVICES)} (e.g. 'cpu' or 'cuda:0')")
+        if index is not None:
+            number = str(int(index))
+        self = super().__new__(cls, f"{kind}:{number}" if number else kind)
+        self.type, self.index = kind, (int(number) if number else None)
+        return self
+
+    def __repr__(self):
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+
+def as_array(data, dtype=None, device=None):
+    """``data`` (an array, a number or nested lists) as an array of ``dtype`` on ``device``.
+
+    Refuses what is not numbers (``None``, strings, objects), as ``torch.tensor`` does.
+    """
+    dtype = as_dtype(dtype) or infer_dtype(data)
+    if device is None:
+        device = device_of(data) if is_array(data) else "cpu"
+    if not is_array(data):
+        try:
+            data = np.asarray(data, dtype=dtype)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"tensor(): could not make a tensor of {dtype} from {type(data).__name__} ({e})") from None
+    if data.dtype.kind not in "biufc":
+        raise TypeError(
+            f"tensor(): cannot make a tensor from {type(data).__name__} holding {data.dtype} values: "
+            "tensors hold numbers (bool, int, float); convert strings or objects first"
+        )
+    data = to_device(data, str(device))
+    return data if data.dtype == dtype else data.astype(dtype)
+
+
+def to_host_strict(a):
+    """A host view for ``np.asarray(tensor)``: allowed on the CPU only, as in PyTorch and CuPy."""
+    if device_of(a) != "cpu":
+        raise TypeError(
+            f"can't convert a {device_of(a)} tensor to a NumPy array implicitly: call .cpu() or .numpy() first"
+        )
+    return np.asarray(a)
+
+
+class Generator:
+    """An independent stream of random numbers (PyTorch's ``torch.Generator``), for ``generator=``.
+
+    >>> g = Generator().manual_seed(1); a = g.rng.random(); _ = g.manual_seed(1); a == g.rng.random()
+    True
+    """
+
+    def __init__(self, device="cpu"):
+        self.device = globals()["device"](device)
+        self._seed = int(np.random.SeedSequence().entropy % (2**63))
+        self.rng = np.random.default_rng(self._seed)
+
+    def manual_seed(self, seed):
+        """Restart the stream from ``seed``; returns self (as PyTorch)."""
+        self._seed = int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def initial_seed(self) -> int:
+        """The seed the stream started from."""
+        return self._seed
+
+    def seed(self) -> int:
+        """Re-seed from fresh entropy and return the new seed."""
+        return self.manual_seed(int(np.random.SeedSequence().entropy % (2**63))).initial_seed()
+
+    def get_state(self):
+        """The generator's state (a dict), for set_state."""
+        return self.rng.bit_generator.state
+
+    def set_state(self, new_state):
+        """Restore a state from get_state."""
+        self.rng.bit_generator.state = new_state
+        return self
+
+
+def rng_of(generator=None) -> np.random.Generator:
+    """The numpy Generator behind ``generator=`` (None: the global one seeded by manual_seed)."""
+    if generator is None:
+        return _rng
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator= expects a tn.Generator, got {type(generator).__name__}")
+    return generator.rng

@@ -1,146 +1,74 @@
-"""Every differentiable op, one file per family, and the Tensor operators built on them.
+"""Every op, and the one registry that turns each into ``F.x``, ``tn.x`` and ``Tensor.x``.
 
-    arithmetic.py  + - * / ** @ and the fused dense layer
-    elementwise.py exp log sqrt abs clip
+Primitives (a hand-written backward each, tagged with its equation):
+    arithmetic.py  + - * / ** @ and unary minus
+    elementwise.py exp log sqrt abs clip sin cos where
     activation.py  sigmoid relu tanh softmax log_softmax [E1-E3]
-    reduction.py   sum mean max min
-    shape.py       reshape transpose indexing concatenate stack ...
-    loss.py        mse, cross-entropy, binary cross-entropy [E4, E5, E11, ...]
-    conv.py        conv2d, max/avg pooling (im2col + matmul)
-    recurrent.py   embedding, fused LSTM cell and LSTM sequence
+    reduction.py   sum mean amax amin cumsum prod (and max/min returning (values, indices))
+    shape.py       reshape permute broadcast_to getitem setitem cat stack to_copy
+Compositions (PyTorch's surface built from the primitives; no backward to get wrong):
+    compose.py     size view expand repeat split gather masked_fill var std logsumexp ...
+Fused kernels (one node where a benchmark shows it pays; each names its reference composition):
+    fused/         linear, losses, conv and pooling, embedding and LSTM
+
+Adding an op: write it in its family module and list it in that module's ``__all__`` (that
+makes ``F.x`` and ``tn.x``); add its name to ``TENSOR_METHODS`` below if PyTorch has ``x.op()``.
+tests/test_registry.py fails if the three disagree.
 """
-from tinynn import backend
-from tinynn.ops.activation import (
-    LogSoftmax,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    Tanh,
-    log_softmax,
-    relu,
-    safe_exp,
-    sigmoid,
-    softmax,
-    tanh,
-)
-from tinynn.ops.arithmetic import (
-    Add,
-    Div,
-    Linear,
-    MatMul,
-    Mul,
-    Neg,
-    Pow,
-    Sub,
-    add,
-    div,
-    linear,
-    matmul,
-    mul,
-    neg,
-    pow,
-    sub,
-)
-from tinynn.ops.conv import AvgPool2d, Conv2d, MaxPool2d, avg_pool2d, conv2d, max_pool2d
-from tinynn.ops.elementwise import Abs, Clip, Exp, Log, Sqrt, abs, clamp, clip, exp, log, sqrt
-from tinynn.ops.loss import (
-    BinaryCrossEntropy,
-    BinaryCrossEntropyWithLogits,
-    CrossEntropy,
-    MSELoss,
-    NLLLoss,
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
-    cross_entropy,
-    mse_loss,
-    nll_loss,
-)
-from tinynn.ops.recurrent import Embedding, LSTMCell, LSTMSequence, embedding, lstm, lstm_cell
-from tinynn.ops.reduction import Max, Mean, Min, Sum, max, mean, min, sum
-from tinynn.ops.shape import (
-    BroadcastTo,
-    Concatenate,
-    GetItem,
-    Reshape,
-    Stack,
-    ToCopy,
-    Transpose,
-    broadcast_to,
-    cat,
-    concatenate,
-    flatten,
-    getitem,
-    reshape,
-    squeeze,
-    stack,
-    swapaxes,
-    to_copy,
-    transpose,
-    unsqueeze,
-)
+from tinynn.ops import activation, arithmetic, compose, elementwise, gelu, reduction, shape
+from tinynn.ops.fused import attention, conv, linear, loss, normalization, recurrent
+from tinynn.ops import activations_extra, batch_norm, layers_extra, losses_extra  # noqa: E402 - PyTorch's wider surface
 from tinynn.tensor import Tensor
 
+FAMILIES = (arithmetic, elementwise, activation, reduction, shape, compose, linear, loss, conv, recurrent, activations_extra, batch_norm, layers_extra, losses_extra, gelu, normalization, attention)
+FUNCTIONS = {name: getattr(module, name) for module in FAMILIES for name in module.__all__}
 
-def _compare(name):
-    """Comparisons give boolean tensors outside the graph (they have no gradient)."""
-    def method(self, other):
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(getattr(self.data, name)(other))
-    method.__name__ = name
-    return method
+# ops that are torch.nn.functional only (not torch.x): F.x but not tn.x
+NN_ONLY = {"linear", "conv2d", "max_pool2d", "avg_pool2d", "embedding", "lstm", "lstm_cell", "mse_loss",
+           "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits", "getitem",
+           "setitem", "clip", "gelu", "scaled_dot_product_attention"}
+NN_ONLY |= {name for family in FAMILIES for name in getattr(family, "NN_ONLY", ())}
+TOP_LEVEL = {name: fn for name, fn in FUNCTIONS.items() if name not in NN_ONLY}
 
-
-def _expand(self, *shape):
-    """Broadcast to ``shape`` (PyTorch's ``expand``): ``tn.ones(3).expand(2, 3).shape == (2, 3)``."""
-    return broadcast_to(self, shape[0] if len(shape) == 1 else shape)
-
-
-def _all(self):
-    """A boolean 0-d tensor: are all elements true (non-zero)? No gradient."""
-    return Tensor._wrap(backend.ensure_array(self.data.all()))
-
-
-def _any(self):
-    """A boolean 0-d tensor: is any element true (non-zero)? No gradient."""
-    return Tensor._wrap(backend.ensure_array(self.data.any()))
-
-
-def _argmax(self, axis=None, dim=None):
-    """Index of the largest element (along ``axis``), as an int tensor; no gradient.
-
-    >>> tn.tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(axis=1).tolist()
-    [1, 0]
-    """
-    return Tensor._wrap(backend.ensure_array(self.data.argmax(axis=axis if dim is None else dim)))
+# x.name(...) is FUNCTIONS[name](x, ...): the ops PyTorch also offers as Tensor methods
+TENSOR_METHODS = (
+    "add", "sub", "mul", "div", "pow", "neg", "matmul", "exp", "log", "sqrt", "abs", "clamp", "clip", "sin", "cos",
+    "sigmoid", "relu", "tanh", "softmax", "log_softmax", "sum", "mean", "max", "min", "amax", "amin", "cumsum",
+    "prod", "maximum", "minimum", "reshape", "permute", "transpose", "swapaxes", "flatten", "squeeze",
+    "unsqueeze", "size", "numel", "view", "view_as", "contiguous", "t", "expand", "expand_as", "repeat",
+    "split", "chunk", "unbind", "index_select", "gather", "masked_fill", "tril", "triu", "square", "rsqrt",
+    "reciprocal", "log10", "log2", "log1p", "expm1", "sign", "var", "std", "logsumexp", "argmax", "argmin",
+    "all", "any", "mm", "bmm", "eq", "ne", "gt", "ge", "lt", "le", "logical_and", "logical_or", "logical_xor",
+    "logical_not", "clone", "allclose", "equal", "is_floating_point", "erf",
+)
+# x.name_(...) writes FUNCTIONS[name](x, ...) into x (autograd's in-place rules: Tensor._write)
+IN_PLACE = ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "abs", "neg", "sigmoid",
+            "relu", "tanh", "masked_fill", "tril", "triu", "square", "sin", "cos", "reciprocal")
 
 
-def _attach_tensor_methods():
-    """Give Tensor its operators and methods: ``a + b`` is ``add(a, b)`` and so on."""
-    T = Tensor
-    T.__add__ = T.__radd__ = add
-    T.__sub__ = sub
-    T.__rsub__ = lambda self, other: sub(other, self)
-    T.__mul__ = T.__rmul__ = mul
-    T.__truediv__ = div
-    T.__rtruediv__ = lambda self, other: div(other, self)
-    T.__pow__ = pow
-    T.__rpow__ = lambda self, other: pow(other, self)
-    T.__matmul__ = matmul
-    T.__rmatmul__ = lambda self, other: matmul(other, self)
-    T.__neg__ = neg
-    T.__getitem__ = getitem
-    for name in ("__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"):
-        setattr(T, name, _compare(name))
-    T.__hash__ = object.__hash__
-    T.T = property(transpose, doc="The tensor with its axes reversed (a matrix transposed).")
-    for fn in (exp, log, sqrt, abs, clip, clamp, sigmoid, relu, tanh, softmax, log_softmax,
-               sum, mean, max, min, reshape, transpose, flatten, squeeze, unsqueeze, swapaxes,
-               broadcast_to, matmul):
-        setattr(T, fn.__name__, fn)
-    T.clamp = clip
-    T.view = reshape
-    T.permute = transpose
-    T.expand = _expand
-    T.all, T.any, T.argmax = _all, _any, _argmax
+def _in_place(name):
+    fn = FUNCTIONS[name]
 
-_attach_tensor_methods()
+    def write(self, *args, **kwargs):
+        return self._write(lambda x, *a: fn(x, *a, **kwargs), *args)
+
+    write.__name__ = write.__qualname__ = name + "_"
+    write.__doc__ = f"In place: x = {name}(x, ...) written into x (see Tensor._write)."
+    return write
+
+
+def _attach():
+    for name in TENSOR_METHODS:
+        setattr(Tensor, name, FUNCTIONS[name])
+    for name, fn in compose.METHOD_ONLY.items():
+        setattr(Tensor, name, fn)
+    for name in IN_PLACE:
+        setattr(Tensor, name + "_", _in_place(name))
+    Tensor.T = property(shape.reverse_axes, doc="All axes reversed (a matrix transposed).")
+    Tensor.mT = property(compose.matrix_transpose, doc="The last two dims swapped.")
+    Tensor.nelement = compose.numel
+
+
+_attach()
+globals().update(FUNCTIONS)
+__all__ = list(FUNCTIONS)

@@ -25,7 +25,7 @@ def safe_exp(xp, z):
     return xp.exp(z)  # the usual case: one pass to check, one to exponentiate
 
 
-class Sigmoid(Function):
+class SigmoidFunction(Function):
     """σ(x) = 1/(1+e^-x)  [E1];  σ'(x) = σ(x)(1-σ(x)).
 
     Two branches so e^(-|x|) <= 1 is the only exponential: σ(x) = 1/(1+e^-x) for x >= 0
@@ -43,7 +43,7 @@ class Sigmoid(Function):
         return grad * s * (1 - s)
 
 
-class ReLU(Function):
+class ReLUFunction(Function):
     """ReLU(x) = max(0, x)  [E2];  derivative 1 for x > 0, 0 otherwise (0 at the kink, as PyTorch)."""
 
     def forward(self, x):
@@ -54,7 +54,7 @@ class ReLU(Function):
         return grad * (self.out > 0)
 
 
-class Tanh(Function):
+class TanhFunction(Function):
     """tanh(x) = (e^x - e^-x)/(e^x + e^-x)  [E3];  derivative 1 - tanh(x)².
 
     ``xp.tanh`` is evaluated without forming e^x, so it cannot overflow.
@@ -76,7 +76,7 @@ def _shifted(x, axis):
         return x - top
 
 
-class Softmax(Function):
+class SoftmaxFunction(Function):
     """softmax(x)_i = e^(x_i) / Σ_j e^(x_j); backward s ⊙ (g - Σ g ⊙ s) (the Jacobian-vector product)."""
 
     def __init__(self, axis=-1):
@@ -92,7 +92,7 @@ class Softmax(Function):
         return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
 
 
-class LogSoftmax(Function):
+class LogSoftmaxFunction(Function):
     """log softmax(x) = (x - m) - log Σ e^(x - m), m = max x; backward g - softmax ⊙ Σ g."""
 
     def __init__(self, axis=-1):
@@ -117,7 +117,7 @@ def sigmoid(x):
     >>> sigmoid(tn.tensor([-1e4, 0.0, 1e4])).tolist()
     [0.0, 0.5, 1.0]
     """
-    return Sigmoid()(x)
+    return SigmoidFunction()(x)
 
 
 def relu(x):
@@ -126,7 +126,7 @@ def relu(x):
     >>> relu(tn.tensor([-1.0, 0.0, 2.0])).tolist()
     [0.0, 0.0, 2.0]
     """
-    return ReLU()(x)
+    return ReLUFunction()(x)
 
 
 def tanh(x):
@@ -135,7 +135,7 @@ def tanh(x):
     >>> tanh(tn.tensor([-1e4, 0.0, 1e4])).tolist()
     [-1.0, 0.0, 1.0]
     """
-    return Tanh()(x)
+    return TanhFunction()(x)
 
 
 def softmax(x, axis=-1, dim=None):
@@ -145,7 +145,7 @@ def softmax(x, axis=-1, dim=None):
     >>> softmax(tn.tensor([[1e4, 0.0]])).tolist()
     [[1.0, 0.0]]
     """
-    return Softmax(axis if dim is None else dim)(x)
+    return SoftmaxFunction(axis if dim is None else dim)(x)
 
 
 def log_softmax(x, axis=-1, dim=None):
@@ -154,4 +154,7 @@ def log_softmax(x, axis=-1, dim=None):
     >>> log_softmax(tn.tensor([[0.0, 1e4]])).tolist()
     [[-10000.0, 0.0]]
     """
-    return LogSoftmax(axis if dim is None else dim)(x)
+    return LogSoftmaxFunction(axis if dim is None else dim)(x)
+
+
+__all__ = ["sigmoid", "relu", "tanh", "softmax", "log_softmax"]

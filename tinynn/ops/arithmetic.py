@@ -1,4 +1,4 @@
-"""+ - * / ** @, unary minus, and the fused dense layer ``linear``.
+"""+ - * / ** @ and unary minus: the arithmetic primitives.
 
 Each backward returns gradients shaped like the (broadcast) output; the engine sums them
 back to each operand's shape in one place (``tensor.unbroadcast``).
@@ -21,7 +21,7 @@ def _float_pair(a, b):
     return a, b
 
 
-class Add(Function):
+class AddFunction(Function):
     def forward(self, a, b):
         a, b = _float_pair(a, b)
         return a + b
@@ -30,7 +30,7 @@ class Add(Function):
         return grad, grad
 
 
-class Sub(Function):
+class SubFunction(Function):
     def forward(self, a, b):
         a, b = _float_pair(a, b)
         return a - b
@@ -39,7 +39,7 @@ class Sub(Function):
         return grad, (-grad if self.needs_input_grad[1] else None)
 
 
-class Mul(Function):
+class MulFunction(Function):
     def forward(self, a, b):
         a, b = _float_pair(a, b)
         self.a, self.b = a, b
@@ -50,7 +50,7 @@ class Mul(Function):
         return (grad * self.b if need_a else None), (grad * self.a if need_b else None)
 
 
-class Div(Function):
+class DivFunction(Function):
     def forward(self, a, b):
         if a.dtype.kind in "biu" and b.dtype.kind in "biu":  # true division: the default float
             a = a.astype(backend.default_dtype())
@@ -65,7 +65,7 @@ class Div(Function):
         return grad_a, grad_b
 
 
-class Pow(Function):
+class PowFunction(Function):
     """a ** b; d/da = b a^(b-1), d/db = a^b log(a) (defined for a > 0)."""
 
     def forward(self, a, b):
@@ -86,7 +86,7 @@ class Pow(Function):
         return grad_a, grad_b
 
 
-class Neg(Function):
+class NegFunction(Function):
     def forward(self, a):
         return -a
 
@@ -94,7 +94,7 @@ class Neg(Function):
         return -grad
 
 
-class MatMul(Function):
+class MatMulFunction(Function):
     """a @ b for 1-d, 2-d and batched operands, with NumPy's matmul broadcasting.
 
     For 2-d operands: ∂L/∂a = g bᵀ and ∂L/∂b = aᵀ g. A 1-d operand is treated as a row
@@ -132,51 +132,13 @@ class MatMul(Function):
         return grad_a, grad_b
 
 
-class Linear(Function):
-    """A dense layer in one node: Z = X Wᵀ + b  [E6, E23], with W of shape (out, in).
-
-    Backward [E8, corrected; E10, corrected] with δ = ∂L/∂Z of shape (batch, out):
-    ∂L/∂W = δᵀ X (the document's "δ_l a_(l-1)ᵀ" for a batch), ∂L/∂b = Σ_batch δ,
-    ∂L/∂X = δ W (the "W_(l+1)ᵀ δ_(l+1)" that carries the error to the layer below).
-    One node instead of matmul + transpose + add saves two graph nodes and a copy per layer.
-    """
-
-    def forward(self, x, weight, bias=None):
-        if x.shape[-1] != weight.shape[1]:
-            raise ValueError(
-                f"linear: input has {x.shape[-1]} features (shape {x.shape}) but the weight "
-                f"{weight.shape} expects {weight.shape[1]} (weight is (out_features, in_features))"
-            )
-        if x.dtype != weight.dtype:  # as PyTorch: a float64 batch would silently train in float64
-            raise TypeError(
-                f"linear: input is {x.dtype} but the weight is {weight.dtype}; convert one of them, "
-                f"e.g. x.to(dtype='{weight.dtype}') (float32 data) or model.to(dtype='{x.dtype}')"
-            )
-        self.x, self.weight = x, weight
-        out = x @ weight.T
-        if bias is not None:
-            out += bias  # in place: saves one (batch, out) allocation per layer
-        return out
-
-    def backward(self, grad):
-        need = self.needs_input_grad
-        x, weight = self.x, self.weight
-        grad_x = grad @ weight if need[0] else None
-        grad_2d = grad.reshape(-1, grad.shape[-1])
-        grad_w = grad_2d.T @ x.reshape(-1, x.shape[-1]) if need[1] else None
-        if len(need) == 2:
-            return grad_x, grad_w
-        grad_b = grad_2d.sum(axis=0) if need[2] else None
-        return grad_x, grad_w, grad_b
-
-
 def add(a, b):
     """a + b with broadcasting.
 
     >>> add(tn.ones(2), 1.0).tolist()
     [2.0, 2.0]
     """
-    return Add()(a, b)
+    return AddFunction()(a, b)
 
 
 def sub(a, b):
@@ -185,7 +147,7 @@ def sub(a, b):
     >>> sub(tn.ones((2, 1)), tn.tensor([1.0, 2.0])).tolist()
     [[0.0, -1.0], [0.0, -1.0]]
     """
-    return Sub()(a, b)
+    return SubFunction()(a, b)
 
 
 def mul(a, b):
@@ -194,7 +156,7 @@ def mul(a, b):
     >>> mul(tn.tensor([1.0, 2.0]), 3).tolist()
     [3.0, 6.0]
     """
-    return Mul()(a, b)
+    return MulFunction()(a, b)
 
 
 def div(a, b):
@@ -203,7 +165,7 @@ def div(a, b):
     >>> div(tn.tensor([1.0, 2.0]), 4).tolist()
     [0.25, 0.5]
     """
-    return Div()(a, b)
+    return DivFunction()(a, b)
 
 
 def pow(a, b):  # noqa: A001 - mirrors torch.pow
@@ -212,7 +174,7 @@ def pow(a, b):  # noqa: A001 - mirrors torch.pow
     >>> pow(tn.tensor([2.0, 3.0]), 2).tolist()
     [4.0, 9.0]
     """
-    return Pow()(a, b)
+    return PowFunction()(a, b)
 
 
 def neg(a):
@@ -221,7 +183,7 @@ def neg(a):
     >>> neg(tn.tensor([1.0, -2.0])).tolist()
     [-1.0, 2.0]
     """
-    return Neg()(a)
+    return NegFunction()(a)
 
 
 def matmul(a, b):
@@ -231,16 +193,7 @@ def matmul(a, b):
     >>> (tn.ones((2, 3)) @ tn.ones(3)).shape
     (2,)
     """
-    return MatMul()(a, b)
+    return MatMulFunction()(a, b)
 
 
-def linear(x, weight, bias=None):
-    """x @ weight.T + bias in one graph node; weight has shape (out_features, in_features).
-
-    >>> import tinynn as tn
-    >>> linear(tn.ones((4, 3)), tn.ones((2, 3)), tn.zeros(2)).shape
-    (4, 2)
-    """
-    if bias is None:
-        return Linear()(x, weight)
-    return Linear()(x, weight, bias)
+__all__ = ["add", "sub", "mul", "div", "pow", "neg", "matmul"]

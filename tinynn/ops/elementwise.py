@@ -1,11 +1,11 @@
-"""Elementwise maths: exp, log, sqrt, abs, clip — each derivative next to its function."""
+"""Elementwise maths: exp, log, sqrt, abs, clip, sin, cos, where — each derivative next to its function."""
 from __future__ import annotations
 
 from tinynn import backend
 from tinynn.tensor import Function
 
 
-class Exp(Function):
+class ExpFunction(Function):
     def forward(self, x):
         self.out = backend.xp_of(x).exp(x)
         return self.out
@@ -14,7 +14,7 @@ class Exp(Function):
         return grad * self.out  # d/dx e^x = e^x
 
 
-class Log(Function):
+class LogFunction(Function):
     def forward(self, x):
         self.x = x
         return backend.xp_of(x).log(x)
@@ -23,7 +23,7 @@ class Log(Function):
         return grad / self.x  # d/dx log x = 1/x
 
 
-class Sqrt(Function):
+class SqrtFunction(Function):
     def forward(self, x):
         self.out = backend.xp_of(x).sqrt(x)
         return self.out
@@ -32,7 +32,7 @@ class Sqrt(Function):
         return grad / (2 * self.out)  # d/dx √x = 1/(2√x)
 
 
-class Abs(Function):
+class AbsFunction(Function):
     def forward(self, x):
         self.x = x
         return backend.xp_of(x).abs(x)
@@ -41,7 +41,7 @@ class Abs(Function):
         return grad * backend.xp_of(self.x).sign(self.x)  # 0 at 0, as in PyTorch
 
 
-class Clip(Function):
+class ClipFunction(Function):
     """Clamp to [low, high]; the gradient passes where low <= x <= high (PyTorch's clamp)."""
 
     def __init__(self, low=None, high=None):
@@ -60,13 +60,83 @@ class Clip(Function):
         return grad * inside
 
 
+class SinFunction(Function):
+    def forward(self, x):
+        self.save(x)
+        return backend.xp_of(x).sin(x)
+
+    def backward(self, grad):
+        x, = self.saved
+        return grad * backend.xp_of(x).cos(x)  # d/dx sin x = cos x
+
+
+class CosFunction(Function):
+    def forward(self, x):
+        self.save(x)
+        return backend.xp_of(x).cos(x)
+
+    def backward(self, grad):
+        x, = self.saved
+        return -grad * backend.xp_of(x).sin(x)  # d/dx cos x = -sin x
+
+
+class WhereFunction(Function):
+    """where(condition, a, b): a where the condition holds, else b; each gets the gradient where it was picked."""
+
+    def forward(self, condition, a, b):
+        self.save(condition.astype(bool, copy=False))
+        a, b = _same_float(a, b)
+        return backend.xp_of(a).where(self.saved[0], a, b)
+
+    def backward(self, grad):
+        keep, = self.saved
+        _, need_a, need_b = self.needs_input_grad
+        return None, (grad * keep if need_a else None), (grad * ~keep if need_b else None)
+
+
+def _same_float(a, b):
+    """Two operands in one dtype (an int meeting a float takes the float, as PyTorch)."""
+    if a.dtype != b.dtype:
+        common = a.dtype if a.dtype.kind == "f" and b.dtype.kind != "f" else b.dtype if b.dtype.kind == "f" and a.dtype.kind != "f" else backend.xp_of(a).result_type(a, b)
+        a, b = a.astype(common, copy=False), b.astype(common, copy=False)
+    return a, b
+
+
+def sin(x):
+    """Elementwise sine.
+
+    >>> import tinynn as tn; sin(tn.zeros(2)).tolist()
+    [0.0, 0.0]
+    """
+    return SinFunction()(x)
+
+
+def cos(x):
+    """Elementwise cosine.
+
+    >>> import tinynn as tn; cos(tn.zeros(1)).tolist()
+    [1.0]
+    """
+    return CosFunction()(x)
+
+
+def where(condition, input, other):  # noqa: A002 - PyTorch's names
+    """Elements of ``input`` where ``condition`` is true, else of ``other`` (torch.where).
+
+    >>> import tinynn as tn
+    >>> where(tn.tensor([True, False]), tn.ones(2), 0.0).tolist()
+    [1.0, 0.0]
+    """
+    return WhereFunction()(condition, input, other)
+
+
 def exp(x):
     """e ** x elementwise.
 
     >>> exp(tn.zeros(2)).tolist()
     [1.0, 1.0]
     """
-    return Exp()(x)
+    return ExpFunction()(x)
 
 
 def log(x):
@@ -75,7 +145,7 @@ def log(x):
     >>> round(log(tn.tensor([2.718281828])).item(), 6)
     1.0
     """
-    return Log()(x)
+    return LogFunction()(x)
 
 
 def sqrt(x):
@@ -84,7 +154,7 @@ def sqrt(x):
     >>> sqrt(tn.tensor([4.0, 9.0])).tolist()
     [2.0, 3.0]
     """
-    return Sqrt()(x)
+    return SqrtFunction()(x)
 
 
 def abs(x):  # noqa: A001 - mirrors torch.abs
@@ -93,7 +163,7 @@ def abs(x):  # noqa: A001 - mirrors torch.abs
     >>> abs(tn.tensor([-1.5, 2.0])).tolist()
     [1.5, 2.0]
     """
-    return Abs()(x)
+    return AbsFunction()(x)
 
 
 def clip(x, low=None, high=None):
@@ -105,7 +175,10 @@ def clip(x, low=None, high=None):
     """
     if low is None and high is None:
         raise ValueError("clip: give at least one of low and high")
-    return Clip(low, high)(x)
+    return ClipFunction(low, high)(x)
 
 
 clamp = clip
+
+
+__all__ = ["exp", "log", "sqrt", "abs", "clip", "sin", "cos", "where"]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 
 from tinynn import backend
 from tinynn.tensor import Function
@@ -13,8 +14,9 @@ def _normalize_axis(axis, ndim):
         return tuple(range(ndim))
     axes = (axis,) if isinstance(axis, int) else tuple(axis)
     for a in axes:
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"reduction: axis {a} is out of range for a tensor with {ndim} dims")
+        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
+            raise IndexError(f"reduction: Dimension out of range (expected to be in range of "
+                             f"[{-builtins.max(ndim, 1)}, {builtins.max(ndim, 1) - 1}], but got {a})")
     return tuple(sorted(a % builtins.max(ndim, 1) for a in axes))
 
 
@@ -22,7 +24,7 @@ def _keepdims_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
+class SumFunction(Function):
     """Σ over ``axis``; backward copies the gradient to every summed element."""
 
     def __init__(self, axis=None, keepdims=False):
@@ -41,7 +43,7 @@ class Sum(Function):
         return backend.xp_of(grad).broadcast_to(grad, self.shape)
 
 
-class Mean(Sum):
+class MeanFunction(SumFunction):
     """Σ / n over ``axis``; backward spreads g / n to every element."""
 
     def forward(self, x):
@@ -53,7 +55,7 @@ class Mean(Sum):
         return super().backward(grad / self.count)
 
 
-class Max(Function):
+class MaxFunction(Function):
     """max over ``axis``; the gradient goes to the maximal element(s), split evenly on ties."""
 
     mode = "max"
@@ -75,42 +77,174 @@ class Max(Function):
         return grad * winners / ties
 
 
-class Min(Max):
+class MinFunction(MaxFunction):
     mode = "min"
 
 
-def sum(x, axis=None, keepdims=False, dim=None):  # noqa: A001 - mirrors torch.sum
-    """Sum over all elements, or over ``axis`` (``dim`` is PyTorch's name for it).
+class CumsumFunction(Function):
+    """Running sum along ``axis``; backward is the running sum of the gradient from the other end."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return backend.xp_of(x).cumsum(x, axis=self.axis)
+
+    def backward(self, grad):
+        xp = backend.xp_of(grad)
+        return xp.flip(xp.cumsum(xp.flip(grad, self.axis), axis=self.axis), self.axis)
+
+
+class ProdFunction(Function):
+    """Π over ``axis``; ∂/∂x_i = Π_(j≠i) x_j, computed as out / x_i (inputs must be non-zero for it)."""
+
+    def __init__(self, axis=None, keepdims=False):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        out = x.prod(axis=self.axis, keepdims=True)
+        self.save(x, out)
+        return out if self.keepdims else out.reshape([n for i, n in enumerate(x.shape) if self.axis is not None and i != self.axis % x.ndim])
+
+    def backward(self, grad):
+        x, out = self.saved
+        return grad.reshape(out.shape) * out / x
+
+
+def _dims(dim, axis, keepdim, keepdims):
+    """PyTorch's ``dim``/``keepdim``, also spelled ``axis``/``keepdims`` (NumPy's names, accepted as PyTorch does)."""
+    return (axis if dim is None else dim), bool(keepdim if keepdims is None else keepdims)
+
+
+def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001 - mirrors torch.sum
+    """Sum over all elements, or over ``dim`` (an int or a tuple).
 
     >>> import tinynn as tn
-    >>> sum(tn.ones((2, 3)), axis=0).tolist()
+    >>> sum(tn.ones((2, 3)), dim=0).tolist()
     [2.0, 2.0, 2.0]
     """
-    return Sum(axis if dim is None else dim, keepdims)(x)
+    return SumFunction(*_dims(dim, axis, keepdim, keepdims))(x)
 
 
-def mean(x, axis=None, keepdims=False, dim=None):
-    """Mean over all elements, or over ``axis``.
+def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Mean over all elements, or over ``dim`` (nan for no elements, as PyTorch).
 
-    >>> mean(tn.tensor([[1.0, 2.0], [3.0, 6.0]]), axis=1).tolist()
+    >>> mean(tn.tensor([[1.0, 2.0], [3.0, 6.0]]), 1).tolist()
     [1.5, 4.5]
     """
-    return Mean(axis if dim is None else dim, keepdims)(x)
+    return MeanFunction(*_dims(dim, axis, keepdim, keepdims))(x)
 
 
-def max(x, axis=None, keepdims=False, dim=None):  # noqa: A001 - mirrors torch.amax
-    """Largest element, or largest along ``axis`` (values only, like ``torch.amax``).
+def amax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Largest value over all elements or along ``dim`` (values only; ties share the gradient).
 
-    >>> max(tn.tensor([[1.0, 5.0], [3.0, 2.0]]), axis=0).tolist()
+    >>> amax(tn.tensor([[1.0, 5.0], [3.0, 2.0]]), 0).tolist()
     [3.0, 5.0]
     """
-    return Max(axis if dim is None else dim, keepdims)(x)
+    return MaxFunction(*_dims(dim, axis, keepdim, keepdims))(x)
 
 
-def min(x, axis=None, keepdims=False, dim=None):  # noqa: A001
-    """Smallest element, or smallest along ``axis``.
+def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
+    """Smallest value over all elements or along ``dim``.
+
+    >>> amin(tn.tensor([4.0, -1.0, 2.0])).item()
+    -1.0
+    """
+    return MinFunction(*_dims(dim, axis, keepdim, keepdims))(x)
+
+
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])  # PyTorch's torch.return_types.max
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001 - mirrors torch.max
+    """``max(x)``: the largest element. ``max(x, dim)``: ``(values, indices)`` along dim, as
+    PyTorch (so ``_, predicted = out.max(1)`` works). ``max(a, b)`` with a Tensor b: elementwise.
+
+    >>> import tinynn as tn
+    >>> values, indices = max(tn.tensor([[1.0, 5.0], [7.0, 2.0]]), 1)
+    >>> values.tolist(), indices.tolist()
+    ([5.0, 7.0], [1, 0])
+    """
+    return _extreme(x, dim, keepdim, axis, keepdims, amax, "argmax", "maximum")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """``min(x)``, ``min(x, dim) -> (values, indices)``, or elementwise ``min(a, b)`` (see ``max``).
 
     >>> min(tn.tensor([4.0, -1.0, 2.0])).item()
     -1.0
     """
-    return Min(axis if dim is None else dim, keepdims)(x)
+    return _extreme(x, dim, keepdim, axis, keepdims, amin, "argmin", "minimum")
+
+
+def _extreme(x, dim, keepdim, axis, keepdims, reduce, arg, elementwise):
+    from tinynn.tensor import Tensor
+
+    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
+        return _pairwise(x, dim, elementwise)
+    dim, keepdim = _dims(dim, axis, keepdim, keepdims)
+    if dim is None:
+        return reduce(x)
+    dim = dim_index(dim, x.ndim, elementwise[:3])
+    if x.shape and x.shape[dim] == 0:
+        raise IndexError(f"{elementwise[:3]}(): cannot reduce over dim {dim} of size 0 (shape {x.shape})")
+    indices = getattr(x._data, arg)(axis=dim)
+    if keepdim:
+        indices = backend.xp_of(indices).expand_dims(indices, dim)
+    return ValuesIndices(reduce(x, dim, keepdim), Tensor._wrap(backend.ensure_array(indices)))
+
+
+def _pairwise(a, b, which):
+    """maximum(a, b) = where(a >= b, a, b) (a composition: the gradient goes to the chosen one)."""
+    from tinynn.ops.elementwise import where
+
+    return where(a >= b, a, b) if which == "maximum" else where(a <= b, a, b)
+
+
+def maximum(a, b):
+    """Elementwise maximum of two tensors.
+
+    >>> maximum(tn.tensor([1.0, 4.0]), tn.tensor([3.0, 2.0])).tolist()
+    [3.0, 4.0]
+    """
+    return _pairwise(a, b, "maximum")
+
+
+def minimum(a, b):
+    """Elementwise minimum of two tensors.
+
+    >>> minimum(tn.tensor([1.0, 4.0]), tn.tensor([3.0, 2.0])).tolist()
+    [1.0, 2.0]
+    """
+    return _pairwise(a, b, "minimum")
+
+
+def cumsum(x, dim):
+    """Running sum along ``dim`` (torch.cumsum).
+
+    >>> import tinynn as tn; cumsum(tn.tensor([1.0, 2.0, 3.0]), 0).tolist()
+    [1.0, 3.0, 6.0]
+    """
+    return CumsumFunction(dim_index(dim, x.ndim, "cumsum"))(x)
+
+
+def prod(x, dim=None, keepdim=False):
+    """Product of all elements, or along ``dim``.
+
+    >>> import tinynn as tn; prod(tn.tensor([2.0, 3.0])).item()
+    6.0
+    """
+    return ProdFunction(None if dim is None else dim_index(dim, x.ndim, "prod"), keepdim)(x)
+
+
+def dim_index(dim, ndim, op):
+    """``dim`` as a non-negative axis, or PyTorch's "Dimension out of range" error."""
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    n = builtins.max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+__all__ = ["sum", "mean", "max", "min", "amax", "amin", "maximum", "minimum", "cumsum", "prod"]

@@ -4,10 +4,11 @@ arithmetic: each backward only moves gradient elements back to where they came f
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.tensor import Function, Tensor
+from tinynn.ops.reduction import dim_index
+from tinynn.tensor import Function, Tensor, unbroadcast
 
 
-class Reshape(Function):
+class ReshapeFunction(Function):
     def __init__(self, shape):
         self.shape = shape
 
@@ -24,7 +25,7 @@ class Reshape(Function):
         return grad.reshape(self.in_shape)
 
 
-class Transpose(Function):
+class TransposeFunction(Function):
     """Permute axes (reverse them when ``axes`` is None); backward applies the inverse."""
 
     def __init__(self, axes=None):
@@ -41,7 +42,7 @@ class Transpose(Function):
         return grad.transpose(inverse)
 
 
-class BroadcastTo(Function):
+class BroadcastToFunction(Function):
     def __init__(self, shape):
         self.shape = tuple(shape)
 
@@ -57,7 +58,7 @@ def _device_index(index, xp):
     if isinstance(index, tuple):
         return tuple(_device_index(i, xp) for i in index)
     if isinstance(index, Tensor):
-        return index.data
+        return index._data
     if isinstance(index, list):
         return xp.asarray(index)
     return index
@@ -69,7 +70,7 @@ def _is_basic(index):
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
-class GetItem(Function):
+class GetItemFunction(Function):
     """x[index]; backward scatters the gradient with add.at semantics, so an element picked
     twice (x[[0, 0]]) receives both gradients."""
 
@@ -94,7 +95,35 @@ class GetItem(Function):
         return full
 
 
-class Concatenate(Function):
+class SetItemFunction(Function):
+    """``x[index] = value`` out of place: the result is x with the indexed elements replaced.
+    Backward: x's gradient is zero where it was overwritten, value's is the gradient there."""
+
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x, value):
+        self.index = _device_index(self.index, backend.xp_of(x))
+        self.value_shape = value.shape
+        out = x.copy()
+        try:
+            out[self.index] = value
+        except (IndexError, ValueError) as e:
+            raise type(e)(f"setitem: {e} (tensor shape {x.shape}, value shape {value.shape})") from None
+        return out
+
+    def backward(self, grad):
+        grad_x = None
+        if self.needs_input_grad[0]:
+            grad_x = grad.copy()
+            grad_x[self.index] = 0
+        grad_value = grad[self.index] if self.needs_input_grad[1] else None
+        if grad_value is not None and grad_value.shape != self.value_shape:
+            grad_value = unbroadcast(grad_value, self.value_shape, self)
+        return grad_x, grad_value
+
+
+class ConcatenateFunction(Function):
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -116,7 +145,7 @@ class Concatenate(Function):
         return tuple(pieces)
 
 
-class Stack(Function):
+class StackFunction(Function):
     def __init__(self, axis=0):
         self.axis = axis
 
@@ -130,15 +159,17 @@ class Stack(Function):
         return tuple(grad[(slice(None),) * axis + (i,)] for i in range(grad.shape[axis]))
 
 
-class ToCopy(Function):
+class ToCopyFunction(Function):
     """A copy on another device and/or dtype; the gradient travels back the same way."""
 
-    def __init__(self, device, dtype):
-        self.device, self.dtype = device, dtype
+    def __init__(self, device, dtype, copy=False):
+        self.device, self.dtype, self.copy = device, dtype, copy
 
     def forward(self, x):
         self.src_device, self.src_dtype = backend.device_of(x), x.dtype
         out = backend.to_device(x, self.device)
+        if self.copy and out is x:
+            out = out.copy()
         return out.astype(self.dtype, copy=False) if self.dtype is not None else out
 
     def backward(self, grad):
@@ -154,65 +185,87 @@ def reshape(x, *shape):
     """
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return Reshape(shape)(x)
+    return ReshapeFunction(shape)(x)
 
 
-def transpose(x, *axes):
-    """Reverse the axes (``x.T``) or permute them: ``transpose(x, 0, 2, 1)``.
+def permute(x, *dims):
+    """Reorder the axes: ``permute(x, 0, 2, 1)`` (PyTorch's permute; all dims, each once).
 
-    >>> transpose(tn.ones((2, 3, 4)), 0, 2, 1).shape
+    >>> permute(tn.ones((2, 3, 4)), 0, 2, 1).shape
     (2, 4, 3)
     """
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    return Transpose(axes or None)(x)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    axes = tuple(dim_index(d, x.ndim, "permute") for d in dims)
+    if sorted(axes) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: dims {dims} must name each of the {x.ndim} dims of shape {x.shape} once")
+    return TransposeFunction(axes)(x)
 
 
-def swapaxes(x, a, b):
-    """Exchange two axes.
+def transpose(x, dim0, dim1):
+    """Swap two dims (PyTorch's transpose; ``x.T`` reverses all of them).
 
-    >>> swapaxes(tn.ones((2, 3, 4)), 0, 2).shape
+    >>> transpose(tn.ones((2, 3, 4)), 0, 2).shape
     (4, 3, 2)
     """
     axes = list(range(x.ndim))
+    a, b = dim_index(dim0, x.ndim, "transpose"), dim_index(dim1, x.ndim, "transpose")
     axes[a], axes[b] = axes[b], axes[a]
-    return Transpose(tuple(axes))(x)
+    return TransposeFunction(tuple(axes))(x)
 
 
-def flatten(x, start_dim=1):
-    """Collapse the axes from ``start_dim`` on into one (batch axis kept by default, as nn.Flatten).
+swapaxes = transpose
 
-    >>> flatten(tn.ones((8, 3, 4, 4))).shape
+
+def reverse_axes(x):
+    """All axes reversed (``x.T``; for a matrix, its transpose).
+
+    >>> reverse_axes(tn.ones((2, 3))).shape
+    (3, 2)
+    """
+    return TransposeFunction(None)(x)
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Collapse dims start_dim..end_dim into one (``torch.flatten``: all of them by default;
+    ``nn.Flatten`` keeps the batch axis with start_dim=1).
+
+    >>> flatten(tn.ones((8, 3, 4, 4)), 1).shape
     (8, 48)
     """
-    return Reshape(tuple(x.shape[:start_dim]) + (-1,))(x)
+    if x.ndim == 0:
+        return ReshapeFunction((1,))(x)
+    start, end = dim_index(start_dim, x.ndim, "flatten"), dim_index(end_dim, x.ndim, "flatten")
+    if start > end:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
+    merged = 1
+    for n in x.shape[start:end + 1]:
+        merged *= n
+    return ReshapeFunction(x.shape[:start] + (merged,) + x.shape[end + 1:])(x)
 
 
-def squeeze(x, axis=None):
-    """Remove axes of length 1 (all of them, or just ``axis``).
+def squeeze(x, dim=None, *, axis=None):
+    """Remove dims of length 1 (all of them, or just ``dim`` if it has length 1, as PyTorch).
 
     >>> squeeze(tn.ones((1, 3, 1))).shape, squeeze(tn.ones((1, 3, 1)), 0).shape
     ((3,), (3, 1))
     """
+    dim = axis if dim is None else dim
     shape = x.shape
-    if axis is None:
-        new = tuple(n for n in shape if n != 1)
-    else:
-        axis %= x.ndim
-        if shape[axis] != 1:
-            raise ValueError(f"squeeze: axis {axis} has length {shape[axis]}, not 1 (shape {shape})")
-        new = shape[:axis] + shape[axis + 1:]
-    return Reshape(new)(x)
+    if dim is None:
+        return ReshapeFunction(tuple(n for n in shape if n != 1))(x)
+    dims = {dim_index(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    return ReshapeFunction(tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))(x)
 
 
-def unsqueeze(x, axis):
-    """Insert an axis of length 1 at ``axis``.
+def unsqueeze(x, dim):
+    """Insert a dim of length 1 at ``dim`` (-1 appends one).
 
     >>> unsqueeze(tn.ones(3), 0).shape
     (1, 3)
     """
-    axis = axis % (x.ndim + 1)
-    return Reshape(x.shape[:axis] + (1,) + x.shape[axis:])(x)
+    dim = dim_index(dim, x.ndim + 1, "unsqueeze")
+    return ReshapeFunction(x.shape[:dim] + (1,) + x.shape[dim:])(x)
 
 
 def broadcast_to(x, shape):
@@ -221,7 +274,7 @@ def broadcast_to(x, shape):
     >>> broadcast_to(tn.tensor([1.0, 2.0]), (3, 2)).shape
     (3, 2)
     """
-    return BroadcastTo(shape)(x)
+    return BroadcastToFunction(shape)(x)
 
 
 def getitem(x, index):
@@ -231,40 +284,82 @@ def getitem(x, index):
     >>> getitem(x, [0, 0, 2]).sum().backward(); x.grad.tolist()  # element 0 picked twice
     [2.0, 0.0, 1.0]
     """
-    return GetItem(index)(x)
+    return GetItemFunction(index)(x)
 
 
-def concatenate(tensors, axis=0):
-    """Join tensors along an existing axis (``torch.cat``).
+def setitem(x, index, value):
+    """x with ``x[index]`` replaced by ``value``, in the graph (``x[index] = value`` writes it into x).
+
+    >>> x = tn.zeros(3, requires_grad=True)
+    >>> y = setitem(x * 1, 0, 5.0); y.tolist()
+    [5.0, 0.0, 0.0]
+    """
+    return SetItemFunction(index)(x, value)
+
+
+def _setitem_in_place(x, index, value):
+    """The memory write behind ``x[index] = value`` when nothing needs recording."""
+    xp = backend.xp_of(x._data)
+    value = value._data if isinstance(value, Tensor) else value
+    if isinstance(value, (list, tuple)):
+        value = xp.asarray(value)
+    try:
+        x._data[_device_index(index, xp)] = value
+    except (IndexError, ValueError) as e:
+        raise type(e)(f"setitem: {e} (tensor shape {x.shape})") from None
+
+
+setitem.in_place = _setitem_in_place
+
+
+def concatenate(tensors, dim=0, *, axis=None):
+    """Join tensors along an existing dim (``torch.cat``).
 
     >>> concatenate([tn.ones((2, 3)), tn.zeros((1, 3))]).shape
     (3, 3)
     """
-    return Concatenate(axis)(*tensors)
+    tensors = _tensor_list(tensors, "cat")
+    return ConcatenateFunction(dim_index(dim if axis is None else axis, tensors[0].ndim, "cat"))(*tensors)
 
 
-def stack(tensors, axis=0):
-    """Join same-shaped tensors along a new axis.
+def stack(tensors, dim=0, *, axis=None):
+    """Join same-shaped tensors along a new dim.
 
-    >>> stack([tn.ones(3), tn.zeros(3)], axis=1).shape
+    >>> stack([tn.ones(3), tn.zeros(3)], dim=1).shape
     (3, 2)
     """
-    return Stack(axis)(*tensors)
+    tensors = _tensor_list(tensors, "stack")
+    return StackFunction(dim_index(dim if axis is None else axis, tensors[0].ndim + 1, "stack"))(*tensors)
 
 
-def to_copy(x, device=None, dtype=None):
-    """``x.to(device, dtype)``; returns ``x`` itself when nothing changes.
+def _tensor_list(tensors, op):
+    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}: expected a list or tuple of Tensors, got {type(tensors).__name__}")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of Tensors")
+    if not all(isinstance(t, Tensor) for t in tensors):
+        raise TypeError(f"{op}: every element must be a Tensor, got {[type(t).__name__ for t in tensors]}")
+    return tensors
+
+
+def to_copy(x, device=None, dtype=None, copy=False):
+    """``x.to(device, dtype)``; returns ``x`` itself when nothing changes (unless ``copy``).
 
     >>> to_copy(tn.ones(2), dtype="float64").dtype
     dtype('float64')
     """
     device = backend.check_device(device) if device is not None else x.device
     dtype = backend.as_dtype(dtype)
-    if device == x.device and (dtype is None or dtype == x.dtype):
+    if device == x.device and (dtype is None or dtype == x.dtype) and not copy:
         return x
-    if dtype is not None and x.requires_grad and not backend.is_floating(dtype):
-        raise TypeError(f"to(): a tensor that requires grad cannot become {dtype}; detach() it first")
-    return ToCopy(device, dtype)(x)
+    if dtype is not None and not backend.is_floating(dtype):  # no gradient reaches integers
+        return Tensor._wrap(backend.to_device(x._data, device).astype(dtype))
+    return ToCopyFunction(device, dtype, copy)(x)
 
 
 cat = concatenate
+
+
+__all__ = ["reshape", "permute", "transpose", "swapaxes", "flatten", "squeeze", "unsqueeze", "broadcast_to",
+           "getitem", "setitem", "concatenate", "cat", "stack"]

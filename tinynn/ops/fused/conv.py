@@ -95,7 +95,7 @@ def col2im(cols, x_shape, kernel, stride, padding, out_hw):
     return grad[:, :, ph:ph + h, pw:pw + w]
 
 
-class Conv2d(Function):
+class Conv2dFunction(Function):
     """Cross-correlation of an (N, C, H, W) batch with (O, C, kh, kw) filters, as torch's conv2d.
 
     Forward, per image n, with the patches as columns (K = C·kh·kw rows, L = OH·OW columns):
@@ -181,7 +181,7 @@ class _Pool2d(Function):
         return grad[:, :, ph:ph + h, pw:pw + w]
 
 
-class MaxPool2d(_Pool2d):
+class MaxPool2dFunction(_Pool2d):
     """Maximum of each kh×kw window (stride defaults to the kernel size, padding is -inf).
 
     Backward: each window's gradient goes to its maximum only, which is the derivative of
@@ -200,7 +200,7 @@ class MaxPool2d(_Pool2d):
         return self._scatter(grad, lambda q: grad * (self.argmax == q))
 
 
-class AvgPool2d(_Pool2d):
+class AvgPool2dFunction(_Pool2d):
     """Mean of each kh×kw window (zero padding counted, PyTorch's count_include_pad=True).
 
     Backward: every element of a window receives 1/(kh·kw) of the window's gradient.
@@ -232,7 +232,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
     >>> conv2d(tn.ones((2, 3, 8, 8)), tn.ones((4, 3, 3, 3)), stride=2, padding=1).shape
     (2, 4, 4, 4)
     """
-    fn = Conv2d(stride, padding)
+    fn = Conv2dFunction(stride, padding)
     return _batched(lambda x: fn(x, weight) if bias is None else fn(x, weight, bias), x)
 
 
@@ -243,7 +243,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
     >>> max_pool2d(tn.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
     [[5.0, 7.0], [13.0, 15.0]]
     """
-    return _batched(MaxPool2d(kernel_size, stride, padding), x)
+    return _batched(MaxPool2dFunction(kernel_size, stride, padding), x)
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -253,4 +253,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     >>> avg_pool2d(tn.arange(16.0).reshape(1, 1, 4, 4), 2)[0, 0].tolist()
     [[2.5, 4.5], [10.5, 12.5]]
     """
-    return _batched(AvgPool2d(kernel_size, stride, padding), x)
+    return _batched(AvgPool2dFunction(kernel_size, stride, padding), x)
+
+
+__all__ = ["conv2d", "max_pool2d", "avg_pool2d"]

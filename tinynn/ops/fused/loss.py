@@ -36,7 +36,7 @@ def _check_same_shape(op, pred, target):
             "match (reshape the target, e.g. target.reshape(-1, 1), rather than rely on broadcasting)")
 
 
-class MSELoss(Function):
+class MSELossFunction(Function):
     """Mean squared error (1/n) Σ (ŷ - y)²  [E4, E14] over *all* n elements (PyTorch's mean).
 
     Gradient (2/n)(ŷ - y)  [E17 corrected: the document writes -(2/m) Σ (ŷ - y), a scalar
@@ -55,7 +55,7 @@ class MSELoss(Function):
         return g, (-g if self.needs_input_grad[1] else None)
 
 
-class CrossEntropy(Function):
+class CrossEntropyFunction(Function):
     """Softmax + cross-entropy from logits in one node  [E5, E15, E20, E24, E26].
 
     L_i = -Σ_k y_ik log softmax(z_i)_k; with class indices y_i this is -log softmax(z_i)[y_i].
@@ -67,7 +67,7 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target):
         xp = backend.xp_of(logits)
-        z = _shifted(logits, axis=1)  # log-softmax as in LogSoftmax: every exponent <= 0
+        z = _shifted(logits, axis=1)  # log-softmax as in LogSoftmaxFunction: every exponent <= 0
         e = safe_exp(xp, z)
         sums = e.sum(axis=1, keepdims=True)
         log_sums = xp.log(sums)  # log softmax(z) = z - log Σ e^z
@@ -96,7 +96,7 @@ class CrossEntropy(Function):
         return grad_logits, grad_target
 
 
-class NLLLoss(Function):
+class NLLLossFunction(Function):
     """Negative log-likelihood of log-probabilities (pair it with log_softmax)."""
 
     def __init__(self, reduction="mean"):
@@ -115,7 +115,7 @@ class NLLLoss(Function):
         return full, None
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropyFunction(Function):
     """-[y log p + (1-y) log(1-p)]  [E11] on probabilities p, logs clamped at -100 (PyTorch).
 
     ∂L/∂p = (p - y) / (p(1 - p)). Through a sigmoid output the p(1-p) cancels against σ'
@@ -153,7 +153,7 @@ class BinaryCrossEntropy(Function):
         return grad_p, grad_y
 
 
-class BinaryCrossEntropyWithLogits(Function):
+class BinaryCrossEntropyWithLogitsFunction(Function):
     """BCE of sigmoid(z) computed from z: max(z, 0) - z·y + log(1 + e^(-|z|)).
 
     Gradient σ(z) - y  [E11 corrected]: finite for any z, no σ' factor.
@@ -178,7 +178,7 @@ class BinaryCrossEntropyWithLogits(Function):
 def _as_target(op, target, ref):
     """Targets may be Tensors, arrays or lists; put them on the input's device."""
     if isinstance(target, Tensor):
-        if type(target.data) is not type(ref.data) and target.device != ref.device:
+        if type(target._data) is not type(ref._data) and target.device != ref.device:
             raise RuntimeError(f"{op}: input is on '{ref.device}' but target is on '{target.device}': "
                                f"move the target with .to('{ref.device}')")
         return target
@@ -198,7 +198,7 @@ def _paired_loss(op, function, pred, target, reduction):
 
 def _check_class_indices(op, target, n, classes):
     """Targets (N,) of integer class ids in 0..classes-1, one per row of the input."""
-    data = target.data
+    data = target._data
     if data.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers, got {data.dtype}; "
                         "use target.to(dtype='int64'), or pass (N, C) probabilities")
@@ -212,65 +212,122 @@ def _check_class_indices(op, target, n, classes):
                          f"(valid: 0..{classes - 1})")
 
 
-def mse_loss(pred, target, reduction="mean"):
-    """Mean squared error over all elements  [E4, E14].
+def _general():
+    from tinynn.ops import losses_extra  # the compositions for the general cases (imports this module)
+
+    return losses_extra
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):  # noqa: A002
+    """Mean squared error over all elements  [E4, E14]. ``weight`` (the input's shape) scales
+    each squared error, and "mean" then divides by Σ weight (PyTorch's rule).
 
     >>> import tinynn as tn
     >>> mse_loss(tn.tensor([0.9, 0.1]), tn.tensor([1.0, 0.0])).item()  # (0.01 + 0.01) / 2
     0.01...
     """
-    return _paired_loss("mse_loss", MSELoss, pred, target, reduction)
+    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    if weight is None:
+        return _paired_loss("mse_loss", MSELossFunction, input, target, reduction)
+    op = "mse_loss"
+    _check_reduction(op, reduction)
+    per_element = _paired_loss(op, MSELossFunction, input, target, "none")
+    return _general().weighted_reduce(op, per_element, weight, reduction, by_total_weight=True)
 
 
-def cross_entropy(logits, target, reduction="mean"):
-    """Cross-entropy of raw scores ``logits`` (N, C) against class indices (N,) or
-    probabilities / one-hot rows (N, C)  [E5, E15, E24]. Softmax is applied inside.
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+                  reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of raw scores (N, C) against class indices (N,) or probabilities /
+    one-hot rows (N, C)  [E5, E15, E24]. Softmax is applied inside.
+
+    The plain case (no weight, no smoothing, no target equal to ``ignore_index``, 2-d
+    scores) is one fused node; every other case — per-class ``weight``, ``ignore_index``,
+    ``label_smoothing``, scores (N, C, d1, ...) or (C,) — is the composition
+    ``losses_extra.general_cross_entropy``, with PyTorch's meaning (tests/test_losses_extra.py).
 
     >>> import tinynn as tn
     >>> round(cross_entropy(tn.tensor([[0.0, 0.0]]), tn.tensor([1])).item(), 4)  # log 2
     0.6931
+    >>> cross_entropy(tn.tensor([[0.0, 0.0]]), tn.tensor([-100])).item()          # all ignored: nan
+    nan
     """
-    if logits.data.ndim != 2:
-        raise ValueError(f"cross_entropy: logits must be (batch, classes), got shape {logits.shape}; "
-                         "flatten extra axes first")
-    target = _as_target("cross_entropy", target, logits)
-    if target.data.ndim != 1:  # probabilities / one-hot rows: an elementwise pairing
-        return _paired_loss("cross_entropy", CrossEntropy, logits, target, reduction)
+    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"cross_entropy: expected a Tensor of scores, got {type(input).__name__}")
+    target = _as_target("cross_entropy", target, input)
+    data = target._data
+    plain = weight is None and not label_smoothing and input._data.ndim == 2
+    if plain and data.ndim == 1 and data.dtype.kind in "iu":
+        plain = not (data.size and bool((data == ignore_index).any()))
+    if not plain:
+        return _general().general_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
+    if data.ndim != 1:  # probabilities / one-hot rows: an elementwise pairing
+        return _paired_loss("cross_entropy", CrossEntropyFunction, input, target, reduction)
     _check_reduction("cross_entropy", reduction)
-    _check_class_indices("cross_entropy", target, *logits.data.shape)
-    return CrossEntropy(reduction)(logits, target)
+    _check_class_indices("cross_entropy", target, *input._data.shape)
+    return CrossEntropyFunction(reduction)(input, target)
 
 
-def nll_loss(log_probs, target, reduction="mean"):
-    """Negative log-likelihood of (N, C) log-probabilities at class indices (N,).
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
+             reduction="mean"):
+    """Negative log-likelihood of (N, C) log-probabilities at class indices (N,); ``weight``,
+    ``ignore_index`` and (N, C, d1, ...) inputs go through the composition, as cross_entropy.
 
     >>> import tinynn.functional as F
     >>> z = tn.tensor([[2.0, 0.0, -1.0]])
     >>> bool(abs(nll_loss(F.log_softmax(z), tn.tensor([0])).item() - F.cross_entropy(z, tn.tensor([0])).item()) < 1e-6)
     True
     """
+    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    if not isinstance(input, Tensor):
+        raise TypeError(f"nll_loss: expected a Tensor of log-probabilities, got {type(input).__name__}")
+    target = _as_target("nll_loss", target, input)
+    data = target._data
+    if weight is not None or input._data.ndim != 2 or (data.size and bool((data == ignore_index).any())):
+        return _general().general_cross_entropy(input, target, weight, ignore_index, reduction,
+                                                log_probs_given=True)
     _check_reduction("nll_loss", reduction)
-    target = _as_target("nll_loss", target, log_probs)
-    _check_class_indices("nll_loss", target, *log_probs.shape)
-    return NLLLoss(reduction)(log_probs, target)
+    _check_class_indices("nll_loss", target, *input.shape)
+    return NLLLossFunction(reduction)(input, target)
 
 
-def binary_cross_entropy(prob, target, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):  # noqa: A002
     """BCE on probabilities in [0, 1]  [E11]; logs clamped at -100 as in PyTorch.
+    ``weight`` (broadcast against the input) rescales each element's loss.
 
     >>> binary_cross_entropy(tn.tensor([0.0, 1.0]), tn.tensor([1.0, 1.0]), reduction="none").tolist()
     [100.0, 0.0]
     """
-    return _paired_loss("binary_cross_entropy", BinaryCrossEntropy, prob, target, reduction)
+    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    if weight is None:
+        return _paired_loss("binary_cross_entropy", BinaryCrossEntropyFunction, input, target, reduction)
+    op = "binary_cross_entropy"
+    _check_reduction(op, reduction)
+    per_element = _paired_loss(op, BinaryCrossEntropyFunction, input, target, "none")
+    return _general().weighted_reduce(op, per_element, weight, reduction)
 
 
-def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,  # noqa: A002
+                                     reduction="mean", pos_weight=None):
     """BCE of sigmoid(logits), computed stably from the logits; gradient σ(z) - y  [E11].
+    ``pos_weight`` (one per class, the last dim) weighs the positive term, ``weight`` every term.
 
     >>> z = tn.tensor([0.0, 1e4], requires_grad=True)
     >>> binary_cross_entropy_with_logits(z, tn.tensor([1.0, 1.0]), reduction="sum").backward()
     >>> z.grad.tolist()  # σ(z) - y
     [-0.5, 0.0]
     """
-    return _paired_loss("binary_cross_entropy_with_logits", BinaryCrossEntropyWithLogits, logits, target,
-                        reduction)
+    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    op = "binary_cross_entropy_with_logits"
+    if weight is None and pos_weight is None:
+        return _paired_loss(op, BinaryCrossEntropyWithLogitsFunction, input, target, reduction)
+    _check_reduction(op, reduction)
+    target = _as_target(op, target, input)
+    per_element = _paired_loss(op, BinaryCrossEntropyWithLogitsFunction, input, target, "none")
+    if pos_weight is not None:
+        target = target if target.dtype == input.dtype else target.to(input.dtype)
+        per_element = _general().pos_weighted_bce_with_logits(input, target, per_element, pos_weight)
+    return _general().weighted_reduce(op, per_element, weight, reduction)
+
+
+__all__ = ["mse_loss", "cross_entropy", "nll_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"]

@@ -29,7 +29,7 @@ def _sigmoid(xp, a):
     return xp.tanh(a * 0.5) * 0.5 + 0.5
 
 
-class Embedding(Function):
+class EmbeddingFunction(Function):
     """weight[indices]: row k of the (num_embeddings, dim) table is the vector of token k.
 
     Backward: the gradient of every looked-up vector is added to its row; a token used twice
@@ -110,7 +110,7 @@ def _check_lstm(op, x, h, c, w_ih, w_hh, biases):
         raise ValueError(f"{op}: " + "; ".join(problems))
 
 
-class LSTMCell(Function):
+class LSTMCellFunction(Function):
     """One LSTM step as one node: inputs x (B, I), h (B, H), c (B, H), weight_ih, weight_hh
     [, bias_ih, bias_hh]; output (B, 2H) = [h', c'] side by side (a Function has one output)."""
 
@@ -140,7 +140,7 @@ class LSTMCell(Function):
         return tuple(grads) + (db,) * (len(need) - 5)
 
 
-class LSTMSequence(Function):
+class LSTMSequenceFunction(Function):
     """A whole LSTM layer over a (T, B, I) sequence as one node.
 
     Inputs x (T, B, I), h0 (B, H), c0 (B, H), weight_ih, weight_hh [, bias_ih, bias_hh];
@@ -199,8 +199,8 @@ def embedding(indices, weight, padding_idx=None):
     >>> embedding(tn.tensor([[0, 2, 2]]), tn.arange(6.0).reshape(3, 2)).tolist()
     [[[0.0, 1.0], [4.0, 5.0], [4.0, 5.0]]]
     """
-    data = indices.data if isinstance(indices, Tensor) else backend.xp_of(weight.data).asarray(indices)
-    return Embedding(data, padding_idx)(weight)
+    data = indices._data if isinstance(indices, Tensor) else backend.xp_of(weight._data).asarray(indices)
+    return EmbeddingFunction(data, padding_idx)(weight)
 
 
 def _args(x, h, c, w_ih, w_hh, b_ih, b_hh):
@@ -217,13 +217,16 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None):
     >>> h.shape, c.tolist()[0]   # all gates 0.5, g = 0: c' = 0.5 * 0 + 0.5 * 0
     ((2, 4), [0.0, 0.0, 0.0, 0.0])
     """
-    both = LSTMCell()(*_args(x, h, c, w_ih, w_hh, b_ih, b_hh))
+    both = LSTMCellFunction()(*_args(x, h, c, w_ih, w_hh, b_ih, b_hh))
     hidden = h.shape[-1]
     return both[:, :hidden], both[:, hidden:]
 
 
 def lstm(x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM layer over a (T, B, I) sequence; returns (outputs (T, B, H), h_n, c_n)."""
-    states = LSTMSequence()(*_args(x, h0, c0, w_ih, w_hh, b_ih, b_hh))
+    states = LSTMSequenceFunction()(*_args(x, h0, c0, w_ih, w_hh, b_ih, b_hh))
     hidden = h0.shape[-1]
     return states[:, :, :hidden], states[-1, :, :hidden], states[-1, :, hidden:]
+
+
+__all__ = ["embedding", "lstm_cell", "lstm"]

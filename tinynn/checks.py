@@ -1,0 +1,226 @@
+"""What ``Function.__call__`` does around the idea "forward, then record": turning Python
+numbers and raw arrays into constant Tensors, refusing inputs on different devices,
+translating NumPy's errors into ones that name the op, and the NaN/inf checks of
+``detect_anomaly``. Kept here so that tensor.py shows only the idea.
+
+>>> import tinynn as tn
+>>> (tn.ones(2) + 1).tolist()   # the 1 was lifted to a constant Tensor
+[2.0, 2.0]
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+from tinynn import backend
+
+
+def prepare(fn, inputs, Tensor):
+    """(inputs as Tensors on one device, their arrays, which of them require grad)."""
+    arrays, needs = [], []
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            return prepare(fn, _lift_constants(inputs, fn, Tensor), Tensor)
+        arrays.append(x._data)
+        needs.append(x._requires_grad)
+    kind = type(arrays[0])
+    for a in arrays:
+        if type(a) is not kind:
+            _check_one_device(fn, inputs)
+    return inputs, arrays, tuple(needs)
+
+
+def as_tensors(inputs, fn, Tensor):
+    """The inputs as Tensors on one device (numbers and arrays become constants)."""
+    for x in inputs:
+        if not isinstance(x, Tensor):
+            return _lift_constants(inputs, fn, Tensor)
+    if len(inputs) > 1:
+        kind = type(inputs[0]._data)
+        for x in inputs:
+            if type(x._data) is not kind:
+                _check_one_device(fn, inputs)
+    return inputs
+
+
+def _lift_constants(inputs, fn, Tensor):
+    """Python scalars and raw arrays next to Tensors become constant Tensors on their device."""
+    ref = next((x for x in inputs if isinstance(x, Tensor)), None)
+    if ref is None:
+        raise TypeError(f"{type(fn).__name__}: at least one input must be a Tensor")
+    lifted = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            lifted.append(x)
+        elif backend.is_array(x):
+            lifted.append(Tensor._wrap(x))
+        elif isinstance(x, (int, float, bool)) or backend.is_scalar(x):
+            dtype = backend.scalar_dtype(ref._data.dtype, x)
+            lifted.append(Tensor._wrap(backend.xp_of(ref._data).asarray(x, dtype=dtype)))
+        elif x is None:
+            raise TypeError(f"{type(fn).__name__}: got None where a Tensor or a number was expected")
+        else:
+            lifted.append(Tensor(x, device=ref.device))
+    return tuple(lifted)
+
+
+def _check_one_device(fn, tensors):
+    if len({t.device for t in tensors}) == 1:
+        return  # different array types on one device (an ndarray subclass): fine
+    devices = [f"{t.device} {tuple(t.shape)}" for t in tensors]
+    raise RuntimeError(
+        f"{type(fn).__name__}: inputs are on different devices ({', '.join(devices)}). Move them "
+        f"to one device first, e.g. x.to('{tensors[0].device}')"
+    )
+
+
+def run_forward(fn, data, anomaly):
+    """``fn.forward(*data)`` as an array; NumPy's broadcast errors re-raised naming the op."""
+    try:
+        if anomaly:
+            return _checked_forward(fn, data)
+        out = fn.forward(*data)
+        if type(out) is not type(data[0]):  # e.g. a NumPy scalar from a full reduction
+            out = _as_array(fn, out)
+        return out
+    except ValueError as e:
+        if "broadcast" not in str(e) or "shapes" not in str(e):
+            raise
+        shapes = " and ".join(str(tuple(d.shape)) for d in data)
+        raise ValueError(
+            f"{type(fn).__name__}: shapes {shapes} cannot be broadcast together (axes are matched "
+            "from the right; each pair of sizes must be equal or one of them 1). Reshape an operand, "
+            "e.g. b.reshape(-1, 1), or check which axis is the batch axis."
+        ) from None
+
+
+def _as_array(fn, out):
+    if hasattr(out, "_data") and hasattr(out, "creator"):  # a Tensor: forward works on arrays
+        raise TypeError(
+            f"{type(fn).__name__}.forward returned a Tensor; forward receives and returns raw arrays "
+            "(use x * 2 on the arrays it is given, or write a composition of tinynn ops instead)"
+        )
+    return backend.ensure_array(out)
+
+
+def check_gradients(fn, input_grads, n_inputs):
+    """backward's result as a tuple with one entry per input, or a clear error."""
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != n_inputs:
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned {len(input_grads)} gradient(s) for "
+            f"{n_inputs} input(s): return one per input (None where there is none)"
+        )
+    return input_grads
+
+
+def as_gradient_array(fn, g):
+    """A gradient that backward returned as a NumPy scalar or a Tensor, as an array (or an error)."""
+    if backend.is_scalar(g) and type(g) not in (int, float, bool):  # np.float64 subclasses float
+        return backend.ensure_array(g)  # NumPy turns a 0-d result into a scalar
+    if hasattr(g, "_data") and backend.is_array(g._data):
+        return g._data  # a Tensor: its array (backward should return arrays; this is forgiven)
+    if backend.is_array(g):
+        return g
+    raise TypeError(
+        f"{type(fn).__name__}.backward returned a {type(g).__name__}; backward works on raw "
+        "arrays: return arrays (or None), e.g. 2 * self.x * grad"
+    )
+
+
+# --------------------------------------------------------------------------- detect_anomaly
+def _user_frame():
+    """file:line of the innermost caller outside tinynn (where the user created the op)."""
+    for frame in reversed(traceback.extract_stack()[:-2]):
+        if f"tinynn{os.sep}" not in frame.filename:
+            return f"{frame.filename}:{frame.lineno} ({frame.line})"
+    return None
+
+
+def check_finite(fn, array, where):
+    """Raise FloatingPointError naming ``fn`` (and where it was created) on NaN or inf."""
+    xp = backend.xp_of(array)
+    if array is None or array.dtype.kind != "f" or bool(xp.isfinite(array).all()):
+        return
+    bad = "nan" if bool(xp.isnan(array).any()) else "inf"
+    created = getattr(fn, "_created_at", None)
+    origin = f"; the op was created at {created}" if created else ""
+    raise FloatingPointError(f"{type(fn).__name__} produced {bad} in its {where}{origin}")
+
+
+def _checked_forward(fn, data):
+    """forward under detect_anomaly: NumPy's own warnings off, our NaN/inf check on."""
+    with backend.numpy.errstate(all="ignore"):
+        out = _as_array(fn, fn.forward(*data))
+    fn._created_at = _user_frame()
+    check_finite(fn, out, "forward output")
+    return out
+
+
+def checked_backward(fn, grad):
+    """backward under detect_anomaly: NumPy's warnings off, our NaN/inf check names the op."""
+    with backend.numpy.errstate(all="ignore"):
+        input_grads = fn.backward(grad)
+    for g in input_grads if type(input_grads) is tuple else (input_grads,):
+        if g is not None and backend.is_array(g):
+            check_finite(fn, g, "backward (a gradient of its inputs)")
+    return input_grads
+
+
+# --------------------------------------------------------------------------- gradients and writes
+def checked_grad(tensor, array, op="grad"):
+    """``array`` as the gradient of ``tensor``: same shape, dtype and device (PyTorch refuses others)."""
+    if not backend.is_array(array):
+        if isinstance(array, (int, float)) or backend.is_scalar(array) or isinstance(array, (list, tuple)):
+            array = backend.xp_of(tensor._data).asarray(array, dtype=tensor._data.dtype)
+        else:
+            raise TypeError(f"{op}: expected a Tensor (or an array), got {type(array).__name__}")
+    if array.shape != tensor._data.shape:
+        raise RuntimeError(
+            f"{op}: the gradient has shape {tuple(array.shape)} but the tensor has shape "
+            f"{tuple(tensor._data.shape)}; a gradient must have the tensor's shape"
+        )
+    if backend.device_of(array) != backend.device_of(tensor._data):
+        raise RuntimeError(
+            f"{op}: the gradient is on '{backend.device_of(array)}' but the tensor is on "
+            f"'{backend.device_of(tensor._data)}': move it with .to('{backend.device_of(tensor._data)}')"
+        )
+    if array.dtype != tensor._data.dtype:
+        if op != "grad" and array.dtype.kind == tensor._data.dtype.kind:
+            return array.astype(tensor._data.dtype)  # backward(gradient) of another float width
+        raise TypeError(
+            f"{op}: the gradient is {array.dtype} but the tensor is {tensor._data.dtype}; "
+            f"convert it first, e.g. g.to({tensor._data.dtype.name!r})"
+        )
+    return array
+
+
+_ANY_CAST = ("setitem", "copy_", "fill_", "zero_")  # writes that convert, as PyTorch's copy_ does
+
+
+def checked_write(target, new, op, recorded=False):
+    """``new`` (a Tensor) checked to be written into ``target``: same shape, a castable dtype."""
+    if new.shape != target._data.shape:
+        raise RuntimeError(
+            f"in-place {op}: the result has shape {tuple(new.shape)} but the tensor written into has shape "
+            f"{tuple(target._data.shape)}; an in-place op cannot change a tensor's shape (write x = x + y instead)"
+        )
+    if new.dtype != target._data.dtype:
+        casting = "unsafe" if op in _ANY_CAST else "same_kind"
+        if not backend.numpy.can_cast(new.dtype, target._data.dtype, casting):
+            raise TypeError(
+                f"in-place {op}: the result type {new.dtype} can't be cast to the tensor's dtype "
+                f"{target._data.dtype}; write out of place (x = x + y) or convert x first (x = x.float())"
+            )
+        if recorded:
+            from tinynn.ops.shape import to_copy  # the cast joins the graph
+
+            new = to_copy(new, dtype=target._data.dtype)
+    return new
+
+
+def write_into(target, new):
+    """Copy the values of the Tensor ``new`` into ``target``'s memory (casting to its dtype)."""
+    xp = backend.xp_of(target._data)
+    xp.copyto(target._data, new._data, casting="unsafe")
