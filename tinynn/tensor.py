@@ -16,6 +16,7 @@ from __future__ import annotations
 from tinynn import backend, checks, printing
 from tinynn import modes
 
+_NO_STOPS = frozenset()
 _write_clock = 0  # counts in-place writes (x += 1, x[i] = v, ...): a tensor's _version is its last tick
 
 
@@ -46,7 +47,7 @@ class Function:
 
     def __call__(self, *inputs):
         inputs, arrays, needs = checks.prepare(self, inputs, Tensor)  # 2 -> a constant; one device
-        record = True in needs and modes.grad_enabled()
+        record = True in needs and (modes.threads_away == 0 or modes.state.grad_enabled)  # modes.grad_enabled(), inlined
         self.needs_input_grad = needs if record else (False,) * len(needs)
         result = Tensor._wrap(checks.run_forward(self, arrays, modes.threads_away and modes.state.anomaly))
         if record:  # remember how the result was made, for the backward walk
@@ -313,7 +314,7 @@ class Tensor:
         if create_graph:
             raise NotImplementedError("backward(create_graph=True): tinynn computes first derivatives only")
         seed = _seed(self, gradient if grad is None else grad, "backward")
-        stops = frozenset() if inputs is None else frozenset([inputs] if isinstance(inputs, Tensor) else inputs)
+        stops = _NO_STOPS if inputs is None else frozenset([inputs] if isinstance(inputs, Tensor) else inputs)
         deliver = _accumulate if inputs is None else lambda t, g, own: t in stops and _accumulate(t, g, own)
         backward_pass(self, seed, bool(retain_graph), deliver, stops)
 
@@ -436,7 +437,7 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
             grads[node] = g
         else:
             grads[node] = g
-            borrowed = g is upstream or backend.is_shared(g) or sum(h is g for h in input_grads) > 1
+            borrowed = g is upstream or backend.is_shared(g) or (len(input_grads) > 1 and sum(h is g for h in input_grads) > 1)
             (owned.discard if borrowed else owned.add)(node)
 
 
