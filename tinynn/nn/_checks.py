@@ -89,8 +89,17 @@ def real(layer, name, value, low=None, high=None, low_open=False):
 
 
 def probability(layer, name, value):
-    """A probability in [0, 1] (dropout's p)."""
-    return real(layer, name, value, 0.0, 1.0)
+    """A probability in [0, 1] (dropout's p).
+
+    >>> probability("Dropout", "p", 1.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: Dropout: p is a probability and must be in [0, 1], got 1.5
+    """
+    value = real(layer, name, value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{layer}: {name} is a probability and must be in [0, 1], got {value}")
+    return value
 
 
 def batch(layer, x, ndims, expected):
@@ -119,3 +128,34 @@ def channels(layer, x, dim, expected_count, what="channels"):
         raise ValueError(f"{layer}: expected {expected_count} {what} along dim {dim}, got input of shape "
                          f"{tuple(x.shape)}")
     return x
+
+
+def module_input(module, x):
+    """What ``Module.__call__`` checks before ``forward``: the input is not None and, where the
+    layer declares ``_input_ranks``, a Tensor of such a rank.
+
+    >>> from tinynn import nn
+    >>> nn.Linear(2, 3)(None)
+    Traceback (most recent call last):
+    ...
+    TypeError: Linear: expected a Tensor of shape (*, 2), got None; did an earlier layer or the data loader return None?
+    """
+    ranks = module._input_ranks
+    if x is not None and (ranks is None or isinstance(x, Tensor) and (
+            x.ndim >= ranks if isinstance(ranks, int) else x.ndim in ranks)):
+        return x  # the usual case: nothing to format
+    layer = type(module).__name__
+    try:
+        expected = module._input_shape.format(**vars(module))
+    except (KeyError, AttributeError, IndexError):
+        expected = module._input_shape
+    if x is None:
+        shape = f" of shape {expected}" if expected else ""
+        raise TypeError(f"{layer}: expected a Tensor{shape}, got None; did an earlier layer or the data loader "
+                        "return None?")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{layer}: expected a Tensor of shape {expected}, got {type(x).__name__}")
+    if isinstance(ranks, int):
+        raise ValueError(f"{layer}: expected input of shape {expected} (at least {ranks}-d), got a {x.ndim}-d "
+                         f"tensor of shape {tuple(x.shape)}; make it a batch, e.g. x.reshape(1, -1)")
+    return batch(layer, x, ranks, expected)

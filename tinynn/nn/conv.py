@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
-from tinynn.nn import init
+from tinynn.nn import _checks, init
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops.fused import conv as _ops
-from tinynn.ops.fused.conv import _pair, avg_pool2d, conv2d, max_pool2d
+from tinynn.ops.fused.conv import avg_pool2d, conv2d, max_pool2d
 
 
 class Conv2d(Module):
@@ -34,15 +34,15 @@ class Conv2d(Module):
     ((32, 3, 3, 3), (2, 32, 30, 30))
     """
 
+    _input_ranks, _input_shape = (3, 4), "(N, {in_channels}, H, W) or ({in_channels}, H, W)"
+
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  device=None, dtype=None):
         super().__init__()
-        if int(in_channels) <= 0 or int(out_channels) <= 0:
-            raise ValueError(f"Conv2d: in_channels and out_channels must be positive, got "
-                             f"({in_channels}, {out_channels})")
-        self.in_channels, self.out_channels = int(in_channels), int(out_channels)
-        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = _pair(stride, "stride", "Conv2d")
+        self.in_channels = _checks.positive_int("Conv2d", "in_channels", in_channels)
+        self.out_channels = _checks.positive_int("Conv2d", "out_channels", out_channels)
+        self.kernel_size = _checks.int_tuple("Conv2d", "kernel_size", kernel_size, 2)
+        self.stride = _checks.int_tuple("Conv2d", "stride", stride, 2)
         self.padding = self._padding(padding)
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
         np = backend.numpy  # draw on the host (same numbers on every device), then move
@@ -63,7 +63,7 @@ class Conv2d(Module):
                 raise ValueError(f"Conv2d: padding='same' needs stride 1 and an odd kernel, got stride "
                                  f"{self.stride} and kernel {self.kernel_size}; give the padding as a number")
             return tuple(k // 2 for k in self.kernel_size)
-        return _pair(padding, "padding", "Conv2d")
+        return _checks.int_tuple("Conv2d", "padding", padding, 2, _checks.non_negative_int)
 
     def reset_parameters(self):
         """PyTorch's default: kaiming_uniform(a=sqrt(5)) = U(±1/sqrt(fan_in)), bias the same."""
@@ -83,8 +83,15 @@ class Conv2d(Module):
 
 
 class _Pool2d(Module):
+    _input_ranks, _input_shape = (3, 4), "(N, C, H, W) or (C, H, W)"
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
+        layer = type(self).__name__
+        _checks.int_tuple(layer, "kernel_size", kernel_size, 2)
+        if stride is not None:
+            _checks.int_tuple(layer, "stride", stride, 2)
+        _checks.int_tuple(layer, "padding", padding, 2, _checks.non_negative_int)
         _ops.AvgPool2dFunction(kernel_size, stride, padding)  # checks the arguments now, not at the first call
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
-from tinynn.nn import init
+from tinynn.nn import _checks, init
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops import linear, reshape
 from tinynn.tensor import Tensor
@@ -24,12 +24,12 @@ class Linear(Module):
     ((2, 3), (5, 2))
     """
 
+    _input_ranks, _input_shape = 1, "(*, {in_features})"
+
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        if int(in_features) <= 0 or int(out_features) <= 0:
-            raise ValueError(f"Linear: in_features and out_features must be positive, got "
-                             f"({in_features}, {out_features})")
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features = _checks.positive_int("Linear", "in_features", in_features)
+        self.out_features = _checks.positive_int("Linear", "out_features", out_features)
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
         device = backend.check_device(device or "cpu")
         xp = backend.numpy  # draw on the host (same numbers on every device), then move
@@ -136,10 +136,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0.0 <= float(p) <= 1.0:
-            raise ValueError(f"Dropout: p is the probability of zeroing an element and must be in "
-                             f"[0, 1], got {p}")
-        self.p = float(p)
+        self.p = _checks.probability("Dropout", "p", p)  # the probability of zeroing an element
 
     def forward(self, x):
         """``x`` with dropped elements zeroed and survivors scaled (training); ``x`` in eval."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict, namedtuple
 
 from tinynn import backend
+from tinynn.nn import _checks
 from tinynn.tensor import Tensor
 
 
@@ -79,6 +80,8 @@ class Module:
     """
 
     training: bool
+    _input_ranks = None  # ranks forward accepts, checked by __call__: (3, 4), or an int = at least; None: unchecked
+    _input_shape = ""  # the expected input shape for that error, formatted with the module's attributes
 
     def __init__(self):
         d = self.__dict__
@@ -155,6 +158,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args, **kwargs):
+        if args and (args[0] is None or self._input_ranks is not None):
+            _checks.module_input(self, args[0])  # None, or a tensor of the wrong rank: say so here, naming the layer
         return self.forward(*args, **kwargs)
 
     # -- traversal --------------------------------------------------------------------------

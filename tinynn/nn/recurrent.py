@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
-from tinynn.nn import init
+from tinynn.nn import _checks, init
 from tinynn.nn.layers import inverted_dropout
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops import concatenate, embedding, linear, lstm, lstm_cell, sigmoid, stack, tanh
@@ -43,7 +43,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
         super().__init__()
-        self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
+        self.num_embeddings = _checks.positive_int("Embedding", "num_embeddings", num_embeddings)
+        self.embedding_dim = _checks.positive_int("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} is outside the table of "
@@ -108,9 +109,13 @@ def _uniform_parameters(module, shapes, hidden_size, dtype):
 class _CellBase(Module):
     gates = 1
 
+    _input_ranks, _input_shape = (1, 2), "(N, {input_size}) or ({input_size},)"
+
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
-        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bool(bias)
+        self.input_size = _checks.positive_int(type(self).__name__, "input_size", input_size)
+        self.hidden_size = _checks.positive_int(type(self).__name__, "hidden_size", hidden_size)
+        self.bias = bool(bias)
         g, h = self.gates * self.hidden_size, self.hidden_size
         shapes = [("weight_ih", (g, self.input_size)), ("weight_hh", (g, h))]
         if bias:
@@ -207,13 +212,16 @@ class _RecurrentBase(Module):
     gates = 1
     has_cell_state = False
 
+    _input_ranks, _input_shape = (2, 3), "(seq_len, N, {input_size}) ((N, seq_len, {input_size}) if batch_first)"
+
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, device=None, dtype=None):
         super().__init__()
-        if int(num_layers) < 1 or not 0.0 <= float(dropout) <= 1.0:
-            raise ValueError(f"{type(self).__name__}: need num_layers >= 1 and 0 <= dropout <= 1, got "
-                             f"num_layers={num_layers}, dropout={dropout}")
-        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
+        layer = type(self).__name__
+        self.input_size = _checks.positive_int(layer, "input_size", input_size)
+        self.hidden_size = _checks.positive_int(layer, "hidden_size", hidden_size)
+        self.num_layers = _checks.positive_int(layer, "num_layers", num_layers)
+        _checks.probability(layer, "dropout", dropout)
         self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
         self.bidirectional = bool(bidirectional)
         self.directions = 2 if bidirectional else 1
