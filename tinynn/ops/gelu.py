@@ -66,6 +66,8 @@ _TWO_OVER_SQRT_PI = 2 / math.sqrt(math.pi)
 _INV_SQRT_2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+_LOG2_E = 1 / math.log(2)
+_EXP2_FLOOR = (-1021.0, -125.0)  # float64, float32: the smallest exponents whose 2^e is still a normal number
 _TANH_CUBIC = 0.044715  # GELU's tanh form (Hendrycks & Gimpel): √(2/π)(x + 0.044715 x³)
 
 
@@ -179,9 +181,11 @@ class GELUFunction(Function):
             slope *= 0.5
         else:
             slope = x * x
-            slope *= -0.5
-            slope = xp.exp(slope, out=slope)
-            slope *= x * _INV_SQRT_2PI  # x φ(x)
+            slope *= -0.5 * _LOG2_E  # e^(-x²/2) = 2^(-x²/2 · log2 e): NumPy's exp2 is ~2x faster than exp
+            xp.maximum(slope, _EXP2_FLOOR[x.dtype.itemsize < 8], out=slope)  # no underflow: φ ≥ 2^-125 (beyond |x| ≈ 13)
+            slope = xp.exp2(slope, out=slope)
+            slope *= x
+            slope *= _INV_SQRT_2PI  # x φ(x)
             slope += kept  # + Φ(x)
         slope *= grad
         return slope

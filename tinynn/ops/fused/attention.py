@@ -23,9 +23,9 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
-from tinynn.ops.activation import safe_exp
 from tinynn.tensor import Function, Tensor
 
+_LOG2_E = 1 / math.log(2)
 _causal_cache = {}  # (L, S, device) -> the lower-triangular "may attend" mask
 
 
@@ -58,9 +58,9 @@ class ScaledDotProductAttentionFunction(Function):
     def forward(self, q, k, v, additive=None):
         xp = backend.xp_of(q)
         scores = q @ xp.swapaxes(k, -1, -2)  # A = Q Kᵀ: (…, L, S)
-        scores *= self.scale
+        scores *= self.scale * _LOG2_E  # in units of log2 (see _softmax_rows)
         if additive is not None:
-            scores = scores + additive  # a new array: the mask may broadcast scores to a larger shape
+            scores = scores + additive * _LOG2_E  # a new array: the mask may broadcast scores to a larger shape
         if self.keep is not None:
             scores = xp.where(self.keep, scores, -xp.inf)
         probs = _softmax_rows(xp, scores, masked=additive is not None or self.keep is not None)
@@ -96,13 +96,20 @@ class ScaledDotProductAttentionFunction(Function):
 
 def _softmax_rows(xp, scores, masked):
     """softmax over the last axis, in place; a row with every key masked gets zeros (as PyTorch's
-    scaled_dot_product_attention), not the 0/0 = nan of a plain softmax."""
+    scaled_dot_product_attention), not the 0/0 = nan of a plain softmax.
+
+    e^a = 2^(a·log2 e): the scores arrive multiplied by log2 e (folded into the scale), because
+    NumPy's exp2 runs about twice as fast as its exp (the trick flash attention uses too)."""
     top = scores.max(axis=-1, keepdims=True)
     if masked:
         top = xp.where(xp.isneginf(top), 0, top)  # fully masked rows: shift by 0, every exp is 0
     with backend.saturating():  # -1e38 - 3e38 in float32 saturates to -inf: exp is 0 either way
         scores -= top
-    probs = safe_exp(xp, scores)
+    floor = -1021.0 if scores.dtype.itemsize == 8 else -125.0  # 2^floor is the smallest normal number
+    kept = scores >= floor  # masked (-inf) and negligible weights become exactly 0, with no underflow
+    xp.maximum(scores, floor, out=scores)
+    probs = xp.exp2(scores, out=scores)
+    probs *= kept
     total = probs.sum(axis=-1, keepdims=True)
     if masked:
         total = xp.where(total == 0, 1, total)
