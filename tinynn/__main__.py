@@ -27,6 +27,8 @@ examples:
   python -m tinynn --hidden 256 128 --lr 3e-3   two hidden layers, a larger step
   python -m tinynn --optimizer sgd              SGD with momentum 0.9 (default lr 0.05)
   python -m tinynn --device cuda --out runs/a   on a GPU (needs CuPy), files into runs/a
+  python -m tinynn gpt                          the second mode: train a char GPT on Tiny Shakespeare
+  python -m tinynn gpt --sample                 generate from its checkpoint (gpt --help for more)
 
 outputs (in --out): digits_mlp.npz (tn.save of the model's state_dict; load it with
 model.load_state_dict(tn.load(path))), history.json, curves.png, confusion_matrix.png
@@ -138,6 +140,11 @@ def main(argv=None):
     >>> main(["--epochs", "0"])        # a full run: main(["--epochs", "1", "--out", folder])
     2
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["gpt"]:  # the second mode: a character-level GPT on Tiny Shakespeare
+        from tinynn.models.cli import main as gpt_main
+
+        return gpt_main(argv[1:])
     args = build_parser().parse_args(argv)
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
