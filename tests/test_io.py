@@ -198,11 +198,11 @@ def test_unsaveable_values_are_refused_before_writing(tmp_path):
 def test_interrupted_save_keeps_the_previous_file_and_leaves_no_temp(good, tmp_path, monkeypatch):
     before = good.read_bytes()
 
-    def savez_that_dies(file, **arrays):
+    def write_that_dies(file, entries):
         file.write(b"PK\x03\x04 half a checkpoint")  # some bytes reach the disk, then the crash
         raise KeyboardInterrupt("power cut")
 
-    monkeypatch.setattr(io.np, "savez", savez_that_dies)
+    monkeypatch.setattr(io, "_write_archive", write_that_dies)
     with pytest.raises(KeyboardInterrupt):
         tn.save({"w": np.zeros((50, 50))}, good)
     monkeypatch.undo()
