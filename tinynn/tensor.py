@@ -456,6 +456,10 @@ def topological_order(root):
 
     Iterative depth-first search (a recursive one hits Python's limit on a 10 000-op chain).
     """
+    # BEGIN SOLUTION topological_order
+    # HINT: depth-first search from root over node.creator.parents(), following only parents that require grad;
+    # HINT: append a node after all its parents are placed (post-order), then reverse: root first, leaves last.
+    # HINT: use an explicit stack of (node, expanded) pairs, not recursion: a 10 000-op chain must work.
     order, visited, stack = [], set(), [(root, False)]  # tensors hash by identity
     while stack:
         node, expanded = stack.pop()
@@ -471,6 +475,7 @@ def topological_order(root):
                 stack.append((parent, False))
     order.reverse()
     return order
+    # END SOLUTION
 
 
 def unbroadcast(grad, shape, fn=None):

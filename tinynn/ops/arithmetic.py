@@ -46,8 +46,12 @@ class MulFunction(Function):
         return a * b
 
     def backward(self, grad):
+        # BEGIN SOLUTION mul_backward
+        # HINT: y = a * b, so dL/da = grad * b and dL/db = grad * a (forward kept a and b in self.a, self.b).
+        # HINT: return None for an input whose self.needs_input_grad entry is False; the engine unbroadcasts.
         need_a, need_b = self.needs_input_grad
         return (grad * self.b if need_a else None), (grad * self.a if need_b else None)
+        # END SOLUTION
 
 
 class DivFunction(Function):
@@ -115,6 +119,10 @@ class MatMulFunction(Function):
         return a @ b
 
     def backward(self, grad):
+        # BEGIN SOLUTION matmul_backward
+        # HINT: for 2-d operands dL/da = grad @ b.T and dL/db = a.T @ grad (use swapaxes(-1, -2) for batches).
+        # HINT: view a 1-d a as a row a[None, :] and a 1-d b as a column b[:, None] (grad gains the lost axis),
+        # HINT: sum broadcast batch axes back with unbroadcast(g, shape), then reshape to the operand's shape.
         a, b = self.a, self.b
         a2 = a[None, :] if a.ndim == 1 else a  # (1, n): a row vector
         b2 = b[:, None] if b.ndim == 1 else b  # (n, 1): a column vector
@@ -130,6 +138,7 @@ class MatMulFunction(Function):
         if need_b:
             grad_b = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(b.shape)
         return grad_a, grad_b
+        # END SOLUTION
 
 
 def add(a, b):

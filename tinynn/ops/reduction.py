@@ -36,11 +36,16 @@ class SumFunction(Function):
         return x.sum(axis=self.axes, keepdims=self.keepdims)
 
     def backward(self, grad):
+        # BEGIN SOLUTION sum_backward
+        # HINT: every summed element x_i has dy/dx_i = 1: copy grad to every element of the input shape self.shape.
+        # HINT: without keepdims, first put the summed axes self.axes back as size 1 (_keepdims_shape),
+        # HINT: then broadcast (backend.xp_of(grad).broadcast_to); self.axes is None when all axes were summed.
         if grad.size == self.size:  # only size-1 axes were summed: a reshape, no broadcast
             return grad.reshape(self.shape)
         if self.axes is not None and not self.keepdims:  # put the summed axes back (size 1)
             grad = grad.reshape(_keepdims_shape(self.shape, self.axes))  # so the gradient broadcasts
         return backend.xp_of(grad).broadcast_to(grad, self.shape)
+        # END SOLUTION
 
 
 class MeanFunction(SumFunction):

@@ -35,6 +35,10 @@ class LinearFunction(Function):
         return out
 
     def backward(self, grad):
+        # BEGIN SOLUTION linear_backward
+        # HINT: Z = X Wᵀ + b with δ = grad: dL/dX = δ W, dL/dW = δᵀ X, dL/db = δ summed over the batch rows.
+        # HINT: X may have extra leading axes: flatten δ and X to 2-d (reshape(-1, features)) for dW and db.
+        # HINT: return two gradients when there is no bias (len(self.needs_input_grad) == 2), else three.
         need = self.needs_input_grad
         x, weight = self.x, self.weight
         grad_x = grad @ weight if need[0] else None
@@ -44,6 +48,7 @@ class LinearFunction(Function):
             return grad_x, grad_w
         grad_b = grad_2d.sum(axis=0) if need[2] else None
         return grad_x, grad_w, grad_b
+        # END SOLUTION
 
 
 def linear(x, weight, bias=None):

@@ -82,6 +82,10 @@ class CrossEntropyFunction(Function):
         return _reduce(losses, self.reduction)
 
     def backward(self, grad):
+        # BEGIN SOLUTION cross_entropy_backward
+        # HINT: dL_i/dz_i = softmax(z_i) - y_i [E5] (self.probs is the softmax); "mean" divides by N (_reduce_grad).
+        # HINT: class indices (self.target.ndim == 1): subtract g from the target class, probs[rows, target] -= g.
+        # HINT: probability targets: (probs * Σ_k y_k - y) * g; the target's own gradient is -log_probs * g.
         n = self.probs.shape[0]
         g = _reduce_grad(grad, self.reduction, n).reshape(-1, 1)  # one row per example (or all)
         probs = self.probs
@@ -94,6 +98,7 @@ class CrossEntropyFunction(Function):
         if len(self.needs_input_grad) > 1 and self.needs_input_grad[1]:
             grad_target = -self.log_probs * g
         return grad_logits, grad_target
+        # END SOLUTION
 
 
 class NLLLossFunction(Function):
