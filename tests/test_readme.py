@@ -5,10 +5,11 @@ import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+GUIDE = (ROOT / "docs" / "guide.md").read_text(encoding="utf-8")  # the README's longer companion
 
 
-def _python_blocks():
-    return re.findall(r"```python\n(.*?)```", README, re.S)
+def _python_blocks(text=README):
+    return re.findall(r"```python\n(.*?)```", text, re.S)
 
 
 def _run_block(number, block):
@@ -30,6 +31,13 @@ def test_readme_python_blocks_run():
     assert blocks, "the README should show example code"
     for number, block in enumerate(blocks, start=1):
         _run_block(number, block)
+
+
+def test_guide_python_blocks_run():
+    blocks = _python_blocks(GUIDE)
+    assert blocks, "docs/guide.md should show example code"
+    for number, block in enumerate(blocks, start=1):
+        _run_block(100 + number, block)
 
 
 def test_block_source_is_the_block_itself():
