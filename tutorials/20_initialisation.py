@@ -82,8 +82,8 @@ for _ in range(20):
     sgd.step()
 w1 = zero_net[0].weight.numpy()
 print(f"zero init, 20 SGD steps: hidden weights still all zero: {np.all(w1 == 0)}; loss {loss.item():.3f}")
-assert np.all(w1 == 0)  # W1 never moved: its gradient is W2ᵀ(...) with W2's rows identical... and tanh(0)=0
-assert np.allclose(zero_net[2].weight.numpy(), 0)  # h = tanh(0) = 0, so ∂L/∂W2 = δ hᵀ = 0 as well
+assert np.all(w1 == 0)  # ∂L/∂W1 = (W2ᵀδ ⊙ tanh′) xᵀ = 0 while W2 = 0 ...
+assert np.allclose(zero_net[2].weight.numpy(), 0)  # ... and W2 stays 0: h = tanh(0) = 0, so ∂L/∂W2 = δ hᵀ = 0
 
 # %% [markdown]
 # Only the output bias learnt (the class frequencies). Now the **loss at initialisation**.
