@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional, Tuple
 
-from benchmarks import bench_layers, goals
+from benchmarks import bench_layers, goals, gpt
 
 
 @dataclass(frozen=True)
@@ -52,4 +52,6 @@ ROWS = [
         goals.vs_torch(1.0)),
     Row("LSTM layer fwd+bwd", "T=20, B=64, 128→128", bench_layers.case_lstm, goals.vs_torch(1.0)),
     Row("LSTMCell step fwd+bwd", "B=64, 128→128", bench_layers.case_lstm_cell),  # no goal in issue 17
+    Row("GPT step (nanoGPT CPU recipe size)", "4 layers, 4 heads, n_embd 128, block 64, batch 12, AdamW",
+        gpt.case_gpt_step, goals.vs_torch(1.0), calls=20, block=2, items=(12 * 64, "tokens")),
 ]
