@@ -388,7 +388,7 @@ class Tensor:
 
 
 # =========================================================================== the backward walk
-def backward_pass(root, seed, retain_graph=False, deliver=None, stops=frozenset()):
+def backward_pass(root, seed, retain_graph, deliver, stops=_NO_STOPS):
     """The chain rule over the graph, from ``root`` back to the leaves  [E27].
 
     Visit every tensor after all the tensors computed from it; pop its gradient; hand it to
@@ -404,7 +404,7 @@ def backward_pass(root, seed, retain_graph=False, deliver=None, stops=frozenset(
             grad = _run_hooks(node, grad)
         fn = node.creator
         if fn is None or node in stops:  # a leaf (or an input of autograd.grad): the gradient arrived
-            (deliver or _accumulate)(node, grad, node in owned)
+            deliver(node, grad, node in owned)  # _accumulate: into .grad (autograd.grad collects instead)
             continue
         input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
         if type(input_grads) is not tuple:
@@ -424,7 +424,9 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
     or a view of another array is *borrowed*: it is copied before a leaf keeps it.
     """
     for node, g in zip(fn.parents(), input_grads):
-        if g is None or not node._requires_grad:
+        if g is None:
+            continue
+        if not node._requires_grad:
             continue
         if type(g) is not type(upstream):  # a Tensor or a NumPy scalar from a backward: an array again
             g = checks.as_gradient_array(fn, g)
@@ -437,8 +439,12 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
             grads[node] = g
         else:
             grads[node] = g
-            borrowed = g is upstream or backend.is_shared(g) or (len(input_grads) > 1 and sum(h is g for h in input_grads) > 1)
-            (owned.discard if borrowed else owned.add)(node)
+            (owned.discard if _borrowed(g, upstream, input_grads) else owned.add)(node)
+
+
+def _borrowed(g, upstream, input_grads):
+    """Might another array alias ``g``? (the pass-through, a view, one array given to two inputs)"""
+    return g is upstream or backend.is_shared(g) or (len(input_grads) > 1 and sum(h is g for h in input_grads) > 1)
 
 
 def _accumulate(leaf, grad, owned):
@@ -559,6 +565,22 @@ def _no_grad_op(tensor, other, ufunc):
 def _inputs_as_recorded(fn):
     """fn's inputs as they were when fn ran; an error if backward needs a value that was
     written in place since (PyTorch's version-counter check)."""
+    _check_still_recorded(fn)
+    saved = fn.saved or tuple(vars(fn).values())
+    resolved = []
+    for x in fn.inputs:
+        before = next((node for tick, node in x._history or () if tick > fn.clock), x)
+        if before is x and x._version > fn.clock and any(s is x._data for s in saved):
+            raise RuntimeError(
+                f"{type(fn).__name__}: an input of shape {tuple(x.shape)} that backward needs was "
+                "modified by an in-place operation after the op ran. Write out of place "
+                "(x = x * 2) or pass x.clone() to the op."
+            )
+        resolved.append(before)
+    return tuple(resolved)
+
+
+def _check_still_recorded(fn):
     if fn.inputs is None:
         raise RuntimeError(
             f"backward through {type(fn).__name__} a second time: its graph was freed by the first "
@@ -570,18 +592,6 @@ def _inputs_as_recorded(fn):
             f"{type(fn).__name__}: its output was modified by an in-place operation after it was "
             "computed, and backward needs it. Write out of place (y = y + 1) or use y.clone() first."
         )
-    resolved = []
-    for x in fn.inputs:
-        before = next((node for tick, node in x._history or () if tick > fn.clock), x)
-        saved = fn.saved or tuple(vars(fn).values())
-        if before is x and x._version > fn.clock and any(s is x._data for s in saved):
-            raise RuntimeError(
-                f"{type(fn).__name__}: an input of shape {tuple(x.shape)} that backward needs was "
-                "modified by an in-place operation after the op ran. Write out of place "
-                "(x = x * 2) or pass x.clone() to the op."
-            )
-        resolved.append(before)
-    return tuple(resolved)
 
 
 # The operators above call these ops; the ops are Functions, so they are imported last.
