@@ -48,3 +48,8 @@ def host(x):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+# tests/programs/ holds plain PyTorch-style scripts that test_torch_programs.py runs in
+# subprocesses (once with torch, once with tinynn as torch); --doctest-modules must not import them.
+collect_ignore_glob = ["programs/*"]
