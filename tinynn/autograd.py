@@ -55,7 +55,8 @@ class _CtxFunction(_engine.Function):
     def forward(self, *arrays):
         tensors = iter(Tensor._wrap(a) for a in arrays)
         args = [next(tensors) if a is _TENSOR else a for a in self.arguments]
-        self.ctx = _Context(self.needs_input_grad)
+        flags = iter(self.needs_input_grad)  # one per Tensor input; PyTorch has one per argument
+        self.ctx = _Context(tuple(next(flags) if a is _TENSOR else False for a in self.arguments))
         with no_grad():
             out = self.user_class.forward(self.ctx, *args)
         if not isinstance(out, Tensor):
@@ -131,6 +132,28 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("autograd.grad: one of the inputs was not used to compute the outputs (allow_unused=True returns None for it)")
         result.append(Tensor._wrap(found[x]) if x in found else None)
     return tuple(result)
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **ignored):
+    """``torch.autograd.gradcheck``: True when ``func``'s backward matches central differences
+    (``tn.gradcheck``; use float64 inputs). A mismatch raises, or gives False with
+    ``raise_exception=False``.
+
+    >>> import tinynn as tn
+    >>> tn.autograd.gradcheck(lambda x: (x ** 3).sum(), (tn.randn(3, dtype=tn.float64, requires_grad=True),))
+    True
+    """
+    from tinynn.gradcheck import GradcheckError
+    from tinynn.gradcheck import gradcheck as check
+
+    inputs = (inputs,) if isinstance(inputs, Tensor) else tuple(inputs)
+    try:
+        check(func, inputs, eps=eps, atol=atol, rtol=rtol)
+    except GradcheckError:
+        if raise_exception:
+            raise
+        return False
+    return True
 
 
 def Variable(data, requires_grad=False, volatile=False):  # noqa: N802 - the legacy class name

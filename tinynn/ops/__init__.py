@@ -40,6 +40,7 @@ TENSOR_METHODS = (
     "reciprocal", "log10", "log2", "log1p", "expm1", "sign", "var", "std", "logsumexp", "argmax", "argmin",
     "all", "any", "mm", "bmm", "eq", "ne", "gt", "ge", "lt", "le", "logical_and", "logical_or", "logical_xor",
     "logical_not", "clone", "allclose", "equal", "is_floating_point", "erf",
+    "isclose", "nonzero", "argwhere",
 )
 # x.name_(...) writes FUNCTIONS[name](x, ...) into x (autograd's in-place rules: Tensor._write)
 IN_PLACE = ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "abs", "neg", "sigmoid",

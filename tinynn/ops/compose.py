@@ -13,8 +13,9 @@ import math
 
 from tinynn import backend
 from tinynn.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
-from tinynn.ops.arithmetic import matmul, mul, neg, pow, sub
-from tinynn.ops.elementwise import abs, clip, exp, log, sqrt, where
+from tinynn.ops.arithmetic import add as _add, matmul, mul, neg, pow, sub as _sub
+from tinynn.ops.elementwise import abs, clip, exp, log, sqrt
+from tinynn.ops.elementwise import where as _select
 from tinynn.ops.reduction import amax, dim_index, mean, sum
 from tinynn.ops.shape import broadcast_to, concatenate, getitem, permute, reshape, reverse_axes, stack, to_copy
 from tinynn.tensor import Tensor
@@ -202,7 +203,7 @@ def masked_fill(x, mask, value):
     [-1.0, 0.0, -1.0]
     """
     fill = value if isinstance(value, Tensor) else Tensor._wrap(backend.xp_of(x._data).asarray(value, dtype=x.dtype))
-    return where(mask, fill, x)
+    return _select(mask, fill, x)
 
 
 def tril(x, diagonal=0):
@@ -219,7 +220,7 @@ def _triangle(x, diagonal, lower):
     xp = backend.xp_of(x._data)
     rows, cols = x.shape[-2:]
     keep = xp.tri(rows, cols, diagonal, dtype=bool) if lower else ~xp.tri(rows, cols, diagonal - 1, dtype=bool)
-    return where(Tensor._wrap(keep), x, 0)
+    return _select(Tensor._wrap(keep), x, Tensor._wrap(xp.zeros((), dtype=x.dtype)))  # keeps x's dtype (bool too)
 
 
 # -- maths ------------------------------------------------------------------------------
@@ -360,14 +361,37 @@ def clone(x, memory_format=None):
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
-    """True when every |a - b| <= atol + rtol |b|."""
-    xp = backend.xp_of(a._data)
-    return bool(xp.allclose(a._data, b._data if isinstance(b, Tensor) else b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    """True when every |a - b| <= atol + rtol |b| (Tensors or raw arrays, e.g. state-dict values).
+
+    >>> import tinynn as tn; tn.allclose(tn.ones(2), tn.ones(2) + 1e-9), tn.allclose(tn.ones(2), tn.zeros(2))
+    (True, False)
+    """
+    a, b = _raw(a), _raw(b)
+    return bool(backend.xp_of(a).allclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Elementwise |a - b| <= atol + rtol |b| (a bool tensor, outside the graph).
+
+    >>> import tinynn as tn; tn.isclose(tn.tensor([1.0, 2.0]), tn.tensor([1.0, 2.1])).tolist()
+    [True, False]
+    """
+    a, b = _raw(a), _raw(b)
+    return Tensor._wrap(backend.ensure_array(backend.xp_of(a).isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
 
 
 def equal(a, b) -> bool:
-    """True when a and b have the same shape and values."""
-    return a.shape == b.shape and bool((a._data == b._data).all())
+    """True when a and b have the same shape and values (Tensors or raw arrays).
+
+    >>> import tinynn as tn; tn.equal(tn.ones(2), tn.ones(2)), tn.equal(tn.ones(2), tn.ones(3))
+    (True, False)
+    """
+    a, b = _raw(a), _raw(b)
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def _raw(v):
+    return v._data if isinstance(v, Tensor) else v
 
 
 def clamp(x, min=None, max=None):  # noqa: A002 - torch.clamp's names
@@ -375,6 +399,83 @@ def clamp(x, min=None, max=None):  # noqa: A002 - torch.clamp's names
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
     return clip(x, min, max)
+
+
+# -- PyTorch's signatures of primitives (torch.add's alpha, torch.where's one-argument form) ----
+def add(input, other, *, alpha=1):  # noqa: A002 - PyTorch's names
+    """input + alpha * other (``torch.add``; ``p.data.add_(g, alpha=-lr)`` is the classic SGD step).
+
+    >>> import tinynn as tn; tn.add(tn.ones(2), tn.ones(2), alpha=-0.5).tolist()
+    [0.5, 0.5]
+    """
+    return _add(input, _scaled(other, alpha))
+
+
+def sub(input, other, *, alpha=1):  # noqa: A002
+    """input - alpha * other (``torch.sub``).
+
+    >>> import tinynn as tn; tn.ones(2).sub(tn.ones(2), alpha=2).tolist()
+    [-1.0, -1.0]
+    """
+    return _sub(input, _scaled(other, alpha))
+
+
+def _scaled(other, alpha):
+    if alpha == 1:
+        return other
+    return mul(other, alpha) if isinstance(other, Tensor) else other * alpha
+
+
+def where(condition, input=None, other=None):  # noqa: A002
+    """``where(c, x, y)``: x where c is true, else y; ``where(c)``: the indices of the true
+    elements, one index tensor per dim (``nonzero(c, as_tuple=True)``), as torch.where.
+
+    >>> import tinynn as tn; c = tn.tensor([[True, False], [False, True]])
+    >>> tn.where(c, 1.0, tn.zeros(2, 2)).tolist(), [i.tolist() for i in tn.where(c)]
+    ([[1.0, 0.0], [0.0, 1.0]], [[0, 1], [0, 1]])
+    """
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    if input is None or other is None:
+        raise TypeError("where(condition, input, other) needs both input and other (or neither: the indices)")
+    return _select(condition, input, other)
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    """Indices of the non-zero elements: an (n, ndim) int64 tensor, or one 1-d tensor per dim.
+
+    >>> import tinynn as tn; tn.tensor([0.0, 3.0, 0.0, 1.0]).nonzero().tolist()
+    [[1], [3]]
+    """
+    data = _raw(input)
+    xp = backend.xp_of(data)
+    if as_tuple:  # a 0-d tensor counts as 1-d here (PyTorch)
+        return tuple(Tensor._wrap(i.astype("int64")) for i in xp.nonzero(data.reshape(-1) if data.ndim == 0 else data))
+    if data.ndim == 0:  # (1, 0) or (0, 0): one or no "element" with no coordinates
+        return Tensor._wrap(xp.zeros((int(bool(data)), 0), dtype="int64"))
+    return Tensor._wrap(xp.stack(xp.nonzero(data), axis=1).astype("int64"))
+
+
+def argwhere(input):  # noqa: A002
+    """``nonzero(input)``: the (n, ndim) indices of the non-zero elements."""
+    return nonzero(input)
+
+
+def fill_diagonal_(x, fill_value, wrap=False):
+    """Write ``fill_value`` on the main diagonal, in place (all dims of equal length for ndim > 2).
+
+    >>> import tinynn as tn; tn.ones(2, 3).fill_diagonal_(0.0).tolist()
+    [[0.0, 1.0, 1.0], [1.0, 0.0, 1.0]]
+    """
+    if x.ndim < 2 or (x.ndim > 2 and len(set(x.shape)) != 1):
+        raise RuntimeError(f"fill_diagonal_: needs a 2-d tensor, or all dims of equal length; got shape {x.shape}")
+
+    def fill_diagonal_(t):
+        xp = backend.xp_of(t._data)
+        on = xp.zeros(t.shape, dtype=bool)
+        xp.fill_diagonal(on, True, wrap=wrap)
+        return _select(Tensor._wrap(on), Tensor._wrap(xp.asarray(fill_value, dtype=t.dtype)), t)
+    return x._write(fill_diagonal_)
 
 
 # -- dtype and device --------------------------------------------------------------------
@@ -433,6 +534,19 @@ def cuda(x, device=None):
     return to_copy(x, device="cuda")
 
 
+def data_ptr(x) -> int:
+    """Address of the first element (equal for tensors that share memory, as PyTorch).
+
+    >>> import tinynn as tn; x = tn.zeros(3); x.data_ptr() == x.data.data_ptr() == x.detach().data_ptr()
+    True
+    """
+    data = x._data
+    if hasattr(data, "__array_interface__"):
+        return int(data.__array_interface__["data"][0])
+    pointer = getattr(getattr(data, "data", None), "ptr", None)  # cupy
+    return int(pointer) if pointer is not None else id(data)
+
+
 def is_floating_point(x) -> bool:
     return x.dtype.kind == "f"
 
@@ -489,13 +603,15 @@ __all__ = [
     "unbind", "index_select", "gather", "masked_fill", "tril", "triu", "square", "rsqrt", "reciprocal", "log10",
     "log2", "log1p", "expm1", "sign", "var", "std", "logsumexp", "argmax", "argmin", "all", "any", "mm", "bmm",
     "eq", "ne", "gt", "ge", "lt", "le", "logical_and", "logical_or", "logical_xor", "logical_not", "clone",
-    "allclose", "equal", "clamp", "is_floating_point", "Size",
+    "allclose", "equal", "clamp", "is_floating_point", "Size", "isclose", "add", "sub", "where", "nonzero",
+    "argwhere",
 ]
 # used through the Tensor methods table only (their names clash with Python's builtins or are methods only)
 METHOD_ONLY = {
     "dim": dim, "nelement": numel, "reshape_as": reshape_as, "mT": matrix_transpose, "to": to, "type": type_,
     "float": float_, "double": double, "half": half, "long": long, "int": int_, "bool": bool_, "short": short,
     "byte": byte, "cpu": cpu, "cuda": cuda, "element_size": element_size, "fill_": fill_, "zero_": zero_,
-    "copy_": copy_, "normal_": normal_, "uniform_": uniform_,
+    "copy_": copy_, "normal_": normal_, "uniform_": uniform_, "fill_diagonal_": fill_diagonal_,
+    "data_ptr": data_ptr,
 }
-_PRIMITIVE_REEXPORTS = (log_softmax, relu, sigmoid, softmax, tanh, abs, neg, sub, stack, concatenate)  # for readers
+_PRIMITIVE_REEXPORTS = (log_softmax, relu, sigmoid, softmax, tanh, abs, neg, stack, concatenate)  # for readers

@@ -2,23 +2,29 @@
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn.ops._promote import promote
+from tinynn.ops._underflow import quiet_underflow
 from tinynn.tensor import Function
 
 
 class ExpFunction(Function):
+    @quiet_underflow  # subnormal values, as PyTorch (no trap)
     def forward(self, x):
         self.out = backend.xp_of(x).exp(x)
         return self.out
 
+    @quiet_underflow
     def backward(self, grad):
         return grad * self.out  # d/dx e^x = e^x
 
 
 class LogFunction(Function):
+    @quiet_underflow  # subnormal values, as PyTorch (no trap)
     def forward(self, x):
         self.x = x
         return backend.xp_of(x).log(x)
 
+    @quiet_underflow
     def backward(self, grad):
         return grad / self.x  # d/dx log x = 1/x
 
@@ -94,12 +100,7 @@ class WhereFunction(Function):
         return None, (grad * keep if need_a else None), (grad * ~keep if need_b else None)
 
 
-def _same_float(a, b):
-    """Two operands in one dtype (an int meeting a float takes the float, as PyTorch)."""
-    if a.dtype != b.dtype:
-        common = a.dtype if a.dtype.kind == "f" and b.dtype.kind != "f" else b.dtype if b.dtype.kind == "f" and a.dtype.kind != "f" else backend.xp_of(a).result_type(a, b)
-        a, b = a.astype(common, copy=False), b.astype(common, copy=False)
-    return a, b
+_same_float = promote  # the two branches of where() in one dtype, by PyTorch's promotion
 
 
 def sin(x):
