@@ -173,12 +173,19 @@ def scalar_dtype(array_dtype, scalar):
     """The dtype a Python scalar takes next to an array of ``array_dtype``.
 
     Python scalars are "weak" (as in PyTorch and NumPy 2): float32 * 2.0 stays float32,
-    and only an int array meeting a float scalar is promoted to the default float dtype.
+    and only a higher category promotes: a float scalar next to a bool/int array gives the
+    default float dtype, an int scalar next to a bool array gives int64 (True + 2 == 3).
+
+    >>> scalar_dtype(np.dtype(bool), 2), scalar_dtype(np.dtype("int32"), 2.5), scalar_dtype(np.dtype("float16"), 3)
+    (dtype('int64'), dtype('float32'), dtype('float16'))
     """
     if isinstance(scalar, bool):
         return array_dtype
-    if isinstance(scalar, float) and np.dtype(array_dtype).kind in "biu":
+    kind = np.dtype(array_dtype).kind
+    if isinstance(scalar, (float, np.floating)) and kind in "biu":
         return _default_dtype
+    if kind == "b" and isinstance(scalar, (int, np.integer)):
+        return np.dtype(np.int64)
     return array_dtype
 
 
@@ -232,6 +239,12 @@ def saturating():
     -1e38 - 3e38 in float32 inside softmax, whose exponential is 0 either way.
     """
     return np.errstate(over="ignore")
+
+
+def underflow_ignored():
+    """Context in which results that would be subnormal are computed silently, as PyTorch
+    does, even when the caller set ``np.errstate(under="raise")`` (see ops/_underflow.py)."""
+    return np.errstate(under="ignore")
 
 
 def ensure_array(a):

@@ -386,57 +386,21 @@ class Module:
 
         Everything is checked before anything is copied: missing keys, unexpected keys
         (only with ``strict=True``) and shape or dtype mismatches are all reported in one
-        ``KeyError``-free ``ValueError``. Arrays are moved to each parameter's device and
-        cast to its dtype. Returns ``(missing_keys, unexpected_keys)``.
+        ``StateDictError`` (a RuntimeError as in PyTorch, and a ValueError); every array is
+        moved to its parameter's device and cast to its dtype before the first copy, so a
+        failure changes nothing. Returns ``(missing_keys, unexpected_keys)``.
 
         >>> from tinynn import nn
         >>> a, b = nn.Linear(2, 2), nn.Linear(2, 2)
         >>> b.load_state_dict(a.state_dict())
         IncompatibleKeys(missing_keys=[], unexpected_keys=[])
         """
-        if not hasattr(state_dict, "keys"):
-            raise TypeError(f"load_state_dict: expected a dict name -> array, got "
-                            f"{type(state_dict).__name__}")
-        own = OrderedDict(self._state_items())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        problems = []
-        for key, t in own.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            value = value._data if isinstance(value, Tensor) else value
-            shape = getattr(value, "shape", None)
-            if shape is None:
-                problems.append(f"  {key}: expected an array of shape {tuple(t.shape)}, got "
-                                f"{type(value).__name__}")
-            elif tuple(shape) != tuple(t.shape):
-                problems.append(f"  {key}: shape {tuple(shape)} in the state dict, "
-                                f"{tuple(t.shape)} in the model")
-            elif getattr(getattr(value, "dtype", None), "kind", "f") not in "biuf":
-                # checked here, not left to astype: a failed cast would come after other copies
-                problems.append(f"  {key}: dtype {value.dtype} in the state dict cannot become "
-                                f"{t.dtype} (numbers expected)")
-        if strict and (missing or unexpected) or problems:
-            report = [f"load_state_dict for {type(self).__name__} failed; nothing was loaded."]
-            if strict and missing:
-                report.append(f"  missing keys (in the model, not in the state dict): {missing}")
-            if strict and unexpected:
-                report.append(f"  unexpected keys (in the state dict, not in the model): {unexpected}")
-            if problems:
-                report.append("  mismatched shapes or dtypes:")
-                report.extend("  " + p for p in problems)
-            report.append(f"  the model expects: {list(own)}")
-            if not problems:
-                report.append("  (pass strict=False to load only the keys that match)")
-            raise ValueError("\n".join(report))
-        for key, t in own.items():
-            if key in state_dict:
-                value = state_dict[key]
-                value = value._data if isinstance(value, Tensor) else value
-                if not backend.is_array(value):
-                    value = backend.numpy.asarray(value)
-                t._data[...] = backend.to_device(value, t.device).astype(t.dtype, copy=False)
+        from tinynn._state_dict import checked_values  # everything checked and converted first
+
+        pairs, missing, unexpected = checked_values(type(self).__name__, OrderedDict(self._state_items()),
+                                                    state_dict, strict)
+        for _, t, array in pairs:  # then copied: nothing below can fail half-way
+            t._data[...] = array
         return IncompatibleKeys(missing, unexpected)
 
     # -- repr -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
+from tinynn.ops._underflow import quiet_underflow
 from tinynn.tensor import Function
 
 _exp_floor = {}  # dtype -> smallest exponent whose exp is still a normal number
@@ -32,12 +33,14 @@ class SigmoidFunction(Function):
     and e^x/(1+e^x) for x < 0 (the same function, rearranged).
     """
 
+    @quiet_underflow  # subnormal inputs and results, as PyTorch (no trap)
     def forward(self, x):
         xp = backend.xp_of(x)
         e = safe_exp(xp, -xp.abs(x))
         self.out = xp.where(x >= 0, 1, e).astype(x.dtype, copy=False) / (1 + e)
         return self.out
 
+    @quiet_underflow
     def backward(self, grad):
         # BEGIN SOLUTION sigmoid_backward
         # HINT: σ'(x) = σ(x)(1 - σ(x)), and forward kept σ(x) in self.out: no new exponential is needed.
@@ -63,10 +66,12 @@ class TanhFunction(Function):
     ``xp.tanh`` is evaluated without forming e^x, so it cannot overflow.
     """
 
+    @quiet_underflow  # subnormal inputs and results, as PyTorch (no trap)
     def forward(self, x):
         self.out = backend.xp_of(x).tanh(x)
         return self.out
 
+    @quiet_underflow
     def backward(self, grad):
         return grad * (1 - self.out * self.out)
 
@@ -74,6 +79,8 @@ class TanhFunction(Function):
 def _shifted(x, axis):
     """x - max(x): every exponent <= 0 (the log-sum-exp trick). A difference beyond the
     float range (-1e38 - 3e38 in float32) saturates to -inf, whose exponential is 0 anyway."""
+    if x.size == 0:  # an empty batch or an empty axis: nothing to shift (max() of nothing fails)
+        return x
     top = x.max(axis=axis, keepdims=True)
     with backend.saturating():
         return x - top
@@ -85,11 +92,13 @@ class SoftmaxFunction(Function):
     def __init__(self, axis=-1):
         self.axis = axis
 
+    @quiet_underflow  # subnormal inputs and results, as PyTorch (no trap)
     def forward(self, x):
         e = safe_exp(backend.xp_of(x), _shifted(x, self.axis))
         self.out = e / e.sum(axis=self.axis, keepdims=True)
         return self.out
 
+    @quiet_underflow
     def backward(self, grad):
         s = self.out
         return s * (grad - (grad * s).sum(axis=self.axis, keepdims=True))
@@ -101,12 +110,17 @@ class LogSoftmaxFunction(Function):
     def __init__(self, axis=-1):
         self.axis = axis
 
+    @quiet_underflow  # subnormal inputs and results, as PyTorch (no trap)
     def forward(self, x):
         xp = backend.xp_of(x)
+        if x.size == 0:  # log Σ over an empty axis would be log 0: the result is empty anyway
+            self.out = x.copy()
+            return self.out
         z = _shifted(x, self.axis)
         self.out = z - xp.log(safe_exp(xp, z).sum(axis=self.axis, keepdims=True))
         return self.out
 
+    @quiet_underflow
     def backward(self, grad):
         xp = backend.xp_of(grad)
         softmax = safe_exp(xp, self.out)  # out <= 0: no overflow, no underflow warning

@@ -6,19 +6,8 @@ back to each operand's shape in one place (``tensor.unbroadcast``).
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn.ops._promote import promote as _float_pair  # PyTorch's promotion, one helper for every op
 from tinynn.tensor import Function, unbroadcast
-
-
-def _float_pair(a, b):
-    """PyTorch's rule where it differs from NumPy's: an integer or bool operand meeting a
-    floating one takes that floating dtype (int64 + float32 -> float32; NumPy gives float64)."""
-    if a.dtype == b.dtype:
-        return a, b
-    if a.dtype.kind == "f" and b.dtype.kind in "biu":
-        return a, b.astype(a.dtype)
-    if b.dtype.kind == "f" and a.dtype.kind in "biu":
-        return a.astype(b.dtype), b
-    return a, b
 
 
 class AddFunction(Function):
@@ -80,7 +69,12 @@ class PowFunction(Function):
 
     def backward(self, grad):
         need_a, need_b = self.needs_input_grad
-        grad_a = grad * self.b * self.a ** (self.b - 1) if need_a else None
+        grad_a = None
+        if need_a:  # d/da a^b = b a^(b-1); where b = 0 it is 0, even at a = 0 (not 0 * 0^-1 = nan)  [PyTorch]
+            exponent = self.b - 1
+            if (self.b == 0).any():
+                exponent = backend.xp_of(self.b).where(self.b == 0, 1, exponent)
+            grad_a = grad * self.b * self.a ** exponent
         grad_b = None
         if need_b:
             xp = backend.xp_of(self.a)

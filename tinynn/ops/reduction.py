@@ -53,8 +53,13 @@ class MeanFunction(SumFunction):
 
     def forward(self, x):
         out = super().forward(x)
-        self.count = x.size // builtins.max(out.size, 1) if x.size else 1
-        return out / self.count if out.dtype.kind == "f" else out.astype(backend.default_dtype()) / self.count
+        if out.dtype.kind != "f":
+            out = out.astype(backend.default_dtype())
+        self.count = x.size // out.size if out.size else 1
+        if self.count == 0:  # the mean of no elements is nan (PyTorch), without NumPy's 0/0 warning
+            self.count = 1  # backward spreads onto no elements: any divisor will do
+            return backend.xp_of(out).full_like(out, float("nan"))
+        return out / self.count
 
     def backward(self, grad):
         return super().backward(grad / self.count)

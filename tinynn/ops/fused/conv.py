@@ -117,12 +117,18 @@ class Conv2dFunction(Function):
                 "input (batch, in_channels, H, W) and weight (out_channels, in_channels, kh, kw) with the "
                 "same in_channels (tinynn is NCHW like PyTorch; Keras' NHWC images need "
                 "x.permute(0, 3, 1, 2))")
+        if x.dtype != weight.dtype or (bias is not None and bias.dtype != weight.dtype):  # as linear and PyTorch
+            raise TypeError(
+                f"conv2d: input is {x.dtype} but the weight is {weight.dtype}"
+                f"{'' if bias is None or bias.dtype == weight.dtype else f' and the bias {bias.dtype}'}; convert one of them, e.g. "
+                f"x.to(dtype='{weight.dtype}') (float32 data) or model.to(dtype='{x.dtype}')")
         self.kernel = tuple(weight.shape[2:])
         self.out_hw = _check_geometry("conv2d", x.shape, self.kernel, self.stride, self.padding)
         n, o = x.shape[0], weight.shape[0]
         self.x_shape, self.weight = x.shape, weight
         pixels = self.out_hw[0] * self.out_hw[1]
-        self.cols = im2col(x, self.kernel, self.stride, self.padding, self.out_hw).reshape(n, -1, pixels)
+        patch = x.shape[1] * self.kernel[0] * self.kernel[1]  # not -1: an empty batch has no size to infer from
+        self.cols = im2col(x, self.kernel, self.stride, self.padding, self.out_hw).reshape(n, patch, pixels)
         out = weight.reshape(o, -1) @ self.cols  # (O, K) @ (N, K, L) -> (N, O, L): already NCHW
         if bias is not None:
             out += bias[:, None]
@@ -131,7 +137,7 @@ class Conv2dFunction(Function):
     def backward(self, grad):
         need = self.needs_input_grad
         n, o = grad.shape[:2]
-        g = grad.reshape(n, o, -1)  # (N, O, L)
+        g = grad.reshape(n, o, self.out_hw[0] * self.out_hw[1])  # (N, O, L)
         w2d = self.weight.reshape(o, -1)
         grad_x = grad_w = grad_b = None
         if need[0]:

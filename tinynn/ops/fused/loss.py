@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn.ops._underflow import quiet_underflow
 from tinynn.ops.activation import _shifted, safe_exp
 from tinynn.tensor import Function, Tensor
 
@@ -46,10 +47,12 @@ class MSELossFunction(Function):
     def __init__(self, reduction="mean"):
         self.reduction = reduction
 
+    @quiet_underflow  # subnormal values, as PyTorch (no trap)
     def forward(self, pred, target):
         self.diff = pred - target
         return _reduce(self.diff * self.diff, self.reduction)
 
+    @quiet_underflow
     def backward(self, grad):
         g = _reduce_grad(grad, self.reduction, self.diff.size) * (2 * self.diff)
         return g, (-g if self.needs_input_grad[1] else None)
@@ -65,6 +68,7 @@ class CrossEntropyFunction(Function):
     def __init__(self, reduction="mean"):
         self.reduction = reduction
 
+    @quiet_underflow  # subnormal values, as PyTorch (no trap)
     def forward(self, logits, target):
         xp = backend.xp_of(logits)
         z = _shifted(logits, axis=1)  # log-softmax as in LogSoftmaxFunction: every exponent <= 0
@@ -81,6 +85,7 @@ class CrossEntropyFunction(Function):
             losses = -(self.log_probs * target).sum(axis=1)
         return _reduce(losses, self.reduction)
 
+    @quiet_underflow
     def backward(self, grad):
         # BEGIN SOLUTION cross_entropy_backward
         # HINT: dL_i/dz_i = softmax(z_i) - y_i [E5] (self.probs is the softmax); "mean" divides by N (_reduce_grad).
@@ -130,14 +135,19 @@ class BinaryCrossEntropyFunction(Function):
     def __init__(self, reduction="mean"):
         self.reduction = reduction
 
+    @quiet_underflow  # subnormal values, as PyTorch (no trap)
     def forward(self, p, y):
         xp = backend.xp_of(p)
-        if ((p < 0) | (p > 1)).any():
-            raise ValueError("binary_cross_entropy: input must hold probabilities in [0, 1]; "
-                             "for raw scores use binary_cross_entropy_with_logits")
+        # written so NaN fails too (PyTorch refuses NaN: a diverged model must not read as loss 100)
+        if not ((p >= 0) & (p <= 1)).all():
+            raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1 "
+                             f"(got {_outside(xp, p)}); for raw scores use binary_cross_entropy_with_logits")
+        if not ((y >= 0) & (y <= 1)).all():
+            raise ValueError(f"binary_cross_entropy: all elements of target should be between 0 and 1 "
+                             f"(got {_outside(xp, y)}), as PyTorch requires")
         self.p, self.y = p, y
         log_p = xp.maximum(self._log(xp, p), -100)
-        log_1mp = xp.maximum(self._log(xp, 1 - p), -100)
+        log_1mp = xp.maximum(self._log1m(xp, p), -100)
         return _reduce(-(y * log_p + (1 - y) * log_1mp), self.reduction)
 
     @staticmethod
@@ -146,15 +156,22 @@ class BinaryCrossEntropyFunction(Function):
         safe = xp.where(a > 0, a, 1)
         return xp.where(a > 0, xp.log(safe), -100).astype(a.dtype, copy=False)
 
+    @staticmethod
+    def _log1m(xp, a):
+        """log(1 - a) as log1p(-a): exact for tiny a (log(1 - 1e-30) would be 0), as PyTorch."""
+        below = a < 1
+        return xp.where(below, xp.log1p(-xp.where(below, a, 0)), -100).astype(a.dtype, copy=False)
+
+    @quiet_underflow
     def backward(self, grad):
         p, y = self.p, self.y
         g = _reduce_grad(grad, self.reduction, p.size)
         xp = backend.xp_of(p)
-        denom = xp.maximum(p * (1 - p), 1e-12)  # PyTorch's epsilon keeps p in {0, 1} finite
+        denom = xp.maximum(p * (1 - p), 9.999999960041972e-13)  # PyTorch's epsilon 1e-12 (a float32 constant even in float64) keeps p in {0, 1} finite
         grad_p = g * (p - y) / denom
         grad_y = None
         if self.needs_input_grad[1]:
-            grad_y = g * (self._log(xp, 1 - p) - self._log(xp, p))
+            grad_y = g * (self._log1m(xp, p) - self._log(xp, p))
         return grad_p, grad_y
 
 
@@ -167,6 +184,7 @@ class BinaryCrossEntropyWithLogitsFunction(Function):
     def __init__(self, reduction="mean"):
         self.reduction = reduction
 
+    @quiet_underflow  # subnormal values, as PyTorch (no trap)
     def forward(self, z, y):
         xp = backend.xp_of(z)
         self.z, self.y = z, y
@@ -174,10 +192,17 @@ class BinaryCrossEntropyWithLogitsFunction(Function):
         self.sig = xp.where(z >= 0, 1, e).astype(z.dtype, copy=False) / (1 + e)
         return _reduce(xp.maximum(z, 0) - z * y + xp.log1p(e), self.reduction)
 
+    @quiet_underflow
     def backward(self, grad):
         g = _reduce_grad(grad, self.reduction, self.z.size)
         grad_y = -g * self.z if self.needs_input_grad[1] else None
         return g * (self.sig - self.y), grad_y
+
+
+def _outside(xp, a):
+    """A short description of the values of ``a`` outside [0, 1], for an error message."""
+    bad = a[~((a >= 0) & (a <= 1))]
+    return f"{int(bad.size)} value(s) outside [0, 1], e.g. {float(bad.reshape(-1)[0])}"
 
 
 def _as_target(op, target, ref):

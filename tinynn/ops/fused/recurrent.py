@@ -108,6 +108,10 @@ def _check_lstm(op, x, h, c, w_ih, w_hh, biases):
         problems.append(f"biases {[tuple(b.shape) for b in biases]} must be (4*hidden,) = ({4 * hidden},)")
     if problems:
         raise ValueError(f"{op}: " + "; ".join(problems))
+    if {a.dtype for a in (x, h, c, w_hh) + tuple(biases)} != {w_ih.dtype}:  # as linear and PyTorch
+        raise TypeError(f"{op}: input is {x.dtype} (h {h.dtype}, c {c.dtype}) but the weight is {w_ih.dtype}; "
+                        f"convert one of them, e.g. x.to(dtype='{w_ih.dtype}') (float32 data) or "
+                        f"model.to(dtype='{x.dtype}')")
 
 
 class LSTMCellFunction(Function):
@@ -155,7 +159,7 @@ class LSTMSequenceFunction(Function):
         _check_lstm("lstm", x, h0, c0, w_ih, w_hh, biases)
         xp = backend.xp_of(x)
         steps, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
-        xw = (x.reshape(steps * batch, -1) @ w_ih.T).reshape(steps, batch, 4 * hidden)
+        xw = (x.reshape(steps * batch, x.shape[2]) @ w_ih.T).reshape(steps, batch, 4 * hidden)  # not -1: batch may be 0
         for b in biases:  # the input projection of every step: one matmul  [E6]
             xw += b
         self.act = xp.empty_like(xw)
@@ -186,7 +190,7 @@ class LSTMSequenceFunction(Function):
         grads = [(d2 @ self.w_ih).reshape(self.x.shape) if need[0] else None,
                  dh if need[1] else None,
                  dc if need[2] else None,
-                 d2.T @ self.x.reshape(steps * batch, -1) if need[3] else None,
+                 d2.T @ self.x.reshape(steps * batch, self.x.shape[2]) if need[3] else None,
                  d2.T @ self.hs[:-1].reshape(steps * batch, hidden) if need[4] else None]
         db = d2.sum(axis=0) if any(need[5:]) else None
         return tuple(grads) + (db,) * (len(need) - 5)
