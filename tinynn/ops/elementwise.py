@@ -128,7 +128,19 @@ def where(condition, input, other):  # noqa: A002 - PyTorch's names
     >>> where(tn.tensor([True, False]), tn.ones(2), 0.0).tolist()
     [1.0, 0.0]
     """
+    from tinynn.tensor import Tensor
+
+    ref = input if isinstance(input, Tensor) else other  # numbers take the dtype of the tensor beside them
+    if isinstance(ref, Tensor):
+        input, other = (v if isinstance(v, Tensor) else _constant(v, ref) for v in (input, other))
     return WhereFunction()(condition, input, other)
+
+
+def _constant(value, ref):
+    from tinynn.tensor import Tensor
+
+    dtype = backend.scalar_dtype(ref._data.dtype, value) if backend.is_scalar(value) else None
+    return Tensor._wrap(backend.xp_of(ref._data).asarray(value, dtype=dtype))
 
 
 def exp(x):
