@@ -127,6 +127,13 @@ class LogSoftmaxFunction(Function):
         return grad - softmax * grad.sum(axis=self.axis, keepdims=True)
 
 
+def _dim(dim, x, op):
+    """``dim`` checked against x's rank ("Dimension out of range" or a TypeError naming the op)."""
+    from tinynn.ops.reduction import dim_index
+
+    return dim_index(dim, getattr(x, "ndim", 1), op)
+
+
 def sigmoid(x):
     """Logistic function, stable for any x  [E1].
 
@@ -162,7 +169,7 @@ def softmax(x, axis=-1, dim=None):
     >>> softmax(tn.tensor([[1e4, 0.0]])).tolist()
     [[1.0, 0.0]]
     """
-    return SoftmaxFunction(axis if dim is None else dim)(x)
+    return SoftmaxFunction(_dim(axis if dim is None else dim, x, "softmax"))(x)
 
 
 def log_softmax(x, axis=-1, dim=None):
@@ -171,7 +178,7 @@ def log_softmax(x, axis=-1, dim=None):
     >>> log_softmax(tn.tensor([[0.0, 1e4]])).tolist()
     [[-10000.0, 0.0]]
     """
-    return LogSoftmaxFunction(axis if dim is None else dim)(x)
+    return LogSoftmaxFunction(_dim(axis if dim is None else dim, x, "log_softmax"))(x)
 
 
 __all__ = ["sigmoid", "relu", "tanh", "softmax", "log_softmax"]

@@ -12,7 +12,11 @@ def _normalize_axis(axis, ndim):
     """None, an int or a tuple of ints -> a sorted tuple of non-negative axes."""
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    axes = (axis,) if isinstance(axis, int) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes == ():  # PyTorch: dim=[] reduces over every dim (NumPy's axis=() would reduce none)
+        return tuple(range(ndim))
+    if axes is None or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"reduction: dim must be an int or a tuple of ints, got {axis!r}")
     for a in axes:
         if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
             raise IndexError(f"reduction: Dimension out of range (expected to be in range of "

@@ -212,7 +212,11 @@ def _as_target(op, target, ref):
             raise RuntimeError(f"{op}: input is on '{ref.device}' but target is on '{target.device}': "
                                f"move the target with .to('{ref.device}')")
         return target
-    return Tensor(target, device=ref.device)
+    try:
+        return Tensor(target, device=ref.device)
+    except TypeError as error:  # None, strings, objects: say which loss was given them
+        raise TypeError(f"{op}: the target must be a Tensor (or numbers), got {type(target).__name__} "
+                        f"({error})") from None
 
 
 def _paired_loss(op, function, pred, target, reduction):

@@ -156,6 +156,8 @@ class LSTMSequenceFunction(Function):
     def forward(self, x, h0, c0, w_ih, w_hh, *biases):
         if x.ndim != 3:
             raise ValueError(f"lstm: expected a (seq_len, batch, features) input, got shape {tuple(x.shape)}")
+        if x.shape[0] == 0:  # as PyTorch: there is no last step to return
+            raise ValueError(f"lstm: expected a sequence length larger than 0, got input of shape {tuple(x.shape)}")
         _check_lstm("lstm", x, h0, c0, w_ih, w_hh, biases)
         xp = backend.xp_of(x)
         steps, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
