@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import logging
 import os
 import pathlib
 import re
@@ -30,7 +29,6 @@ from mkdocs.plugins import event_priority
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 TUTORIALS = ROOT / "tutorials"
 CACHE = ROOT / "build" / "docs-cache"
-log = logging.getLogger("mkdocs.hooks.tinynn")
 
 # ------------------------------------------------------------------------------------ math
 _FENCE = re.compile(r"(^|\n)(```|~~~).*?\n\2[^\n]*(?=\n|$)|`[^`\n]+`", re.S)  # code: left alone

@@ -57,7 +57,7 @@ def test_student_copy_fails_every_stub_and_nothing_else(copies, teacher_scores):
     assert set(stubbed) == EXERCISES
     for exercise, (rel, line, _) in list_exercises().items():  # the solutions are gone, stubs in their place
         copied = (out / rel).read_text(encoding="utf-8")
-        assert "BEGIN SOLUTION" not in copied and f"raise NotImplementedError(" in copied and f"exercise {exercise}: " in copied
+        assert "BEGIN SOLUTION" not in copied and "raise NotImplementedError(" in copied and f"exercise {exercise}: " in copied
     assert "grad * self.b if need_a" not in (out / "tinynn/ops/arithmetic.py").read_text(encoding="utf-8")
     index = (out / "EXERCISES.md").read_text(encoding="utf-8")
     assert "python -m tinynn.teach grade ." in index and all(f"`{e}`" in index for e in EXERCISES)
