@@ -469,12 +469,15 @@ def topological_order(root):
     order, visited, stack = [], set(), [(root, False)]  # tensors hash by identity
     while stack:
         node, expanded = stack.pop()
-        if expanded or node.creator is None:  # all its inputs are placed (or it has none)
+        if expanded:  # all its inputs are placed
             order.append(node)
             continue
         if node in visited:
             continue
         visited.add(node)
+        if node.creator is None:  # a leaf: nothing comes before it (placed once, however many paths reach it)
+            order.append(node)
+            continue
         stack.append((node, True))  # comes back once everything it was computed from is placed
         for parent in node.creator.parents():
             if parent._requires_grad and parent not in visited:
