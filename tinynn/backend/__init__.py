@@ -298,7 +298,8 @@ def as_array(data, dtype=None, device=None):
         device = device_of(data) if is_array(data) else "cpu"
     if not is_array(data):
         try:
-            data = np.asarray(data, dtype=dtype)
+            with np.errstate(over="ignore"):  # a float just past float32's range rounds (to inf), as torch's cast
+                data = np.asarray(data, dtype=dtype)
         except (TypeError, ValueError) as e:
             raise TypeError(f"tensor(): could not make a tensor of {dtype} from {type(data).__name__} ({e})") from None
     if data.dtype.kind not in "biufc":
