@@ -56,7 +56,8 @@ def _lift_constants(inputs, fn, Tensor):
             lifted.append(Tensor._wrap(x))
         elif isinstance(x, (int, float, bool)) or backend.is_scalar(x):
             dtype = backend.scalar_dtype(ref._data.dtype, x)
-            lifted.append(Tensor._wrap(backend.xp_of(ref._data).asarray(x, dtype=dtype)))
+            with backend.numpy.errstate(over="ignore"):  # 1e39 next to float32 is inf, as in torch
+                lifted.append(Tensor._wrap(backend.xp_of(ref._data).asarray(x, dtype=dtype)))
         elif x is None:
             raise TypeError(f"{type(fn).__name__}: got None where a Tensor or a number was expected")
         else:
@@ -173,7 +174,8 @@ def checked_grad(tensor, array, op="grad"):
     """``array`` as the gradient of ``tensor``: same shape, dtype and device (PyTorch refuses others)."""
     if not backend.is_array(array):
         if isinstance(array, (int, float)) or backend.is_scalar(array) or isinstance(array, (list, tuple)):
-            array = backend.xp_of(tensor._data).asarray(array, dtype=tensor._data.dtype)
+            with backend.numpy.errstate(over="ignore"):  # past float32's range rounds to inf, as torch's cast
+                array = backend.xp_of(tensor._data).asarray(array, dtype=tensor._data.dtype)
         else:
             raise TypeError(f"{op}: expected a Tensor (or an array), got {type(array).__name__}")
     if array.shape != tensor._data.shape:
