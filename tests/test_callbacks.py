@@ -83,13 +83,69 @@ def test_model_checkpoint_saves_the_best_epoch(tmp_path):
                      progress=False)
     best_epoch = int(np.argmin(history["val_loss"]))
     assert ckpt.best_epoch == best_epoch and ckpt.last_saved == str(path)
-    state = tn.load(path)
-    assert np.asarray(state.pop("classes")).tolist() == [0, 1]
     fresh, _, _, _ = _overfitting_setup(seed=2)
-    fresh.load_state_dict(state)
+    state, extra = ModelCheckpoint.load(path, fresh)
+    assert np.asarray(extra["classes"]).tolist() == [0, 1]
+    assert sorted(state) == sorted(model.state_dict()), "the weights are kept apart from extra"
     reloaded = tn.evaluate(fresh, nn.CrossEntropyLoss(), val)["loss"]
     assert reloaded == pytest.approx(history["val_loss"][best_epoch], rel=1e-6)
     assert list(tmp_path.glob("sub/*")) == [path], "no temporary file is left behind"
+
+
+def test_model_checkpoint_extra_round_trips_plain_data(tmp_path):
+    """What an inference script needs (statistics, class names, nested settings) comes back
+    equal, next to the weights of the saved epoch; the raw file is a tn.load-able dict."""
+    mean = np.array([0.25, -1.5, 3.0], dtype=np.float32)
+    extra = {"mean": mean, "std": [1.0, 2.0, 0.5], "classes": ["cat", "dog"], "version": 3,
+             "input": {"shape": (3,), "dtype": "float32", "scale": 1 / 16}, "note": None, "flag": True}
+    model = nn.Linear(3, 2)
+    ckpt = ModelCheckpoint(tmp_path / "m.npz", extra=extra)
+    _feed(ckpt, [0.7, 0.3, 0.5], model=model)  # saved at epoch 1 (0.3), not after epoch 2
+    assert ckpt.best_epoch == 1
+    fresh = nn.Linear(3, 2)
+    state, got = ModelCheckpoint.load(tmp_path / "m.npz", fresh)
+    np.testing.assert_array_equal(got["mean"], mean)
+    assert got["mean"].dtype == np.float32
+    assert {k: v for k, v in got.items() if k != "mean"} == {k: v for k, v in extra.items() if k != "mean"}
+    np.testing.assert_array_equal(fresh.weight.data.numpy(), model.weight.data.numpy())
+    raw = tn.load(tmp_path / "m.npz")
+    assert raw["epoch"] == 1 and set(raw) == {"format", "state_dict", "extra", "epoch"}
+    # without extra the file stays a bare state dict, and load returns {} for extra
+    bare = ModelCheckpoint(tmp_path / "bare.npz")
+    _feed(bare, [0.5], model=model)
+    assert sorted(tn.load(tmp_path / "bare.npz")) == ["bias", "weight"]
+    assert ModelCheckpoint.load(tmp_path / "bare.npz")[1] == {}
+
+
+class _Scaler:
+    mean_ = np.zeros(3)
+
+
+@pytest.mark.parametrize("bad, where, hint", [
+    ({"transform": lambda x: x}, r"extra\['transform'\] is a function", "rebuild it after loading"),
+    ({"scaler": _Scaler()}, r"extra\['scaler'\] is a _Scaler", "scaler.mean_"),
+    ({"classes": {"cat", "dog"}}, r"extra\['classes'\] is a set", "use a list"),
+    ({"rows": [1, np.array([object()], dtype=object)]}, r"extra\['rows'\]\[1\] is an object array", "convert"),
+    ({"raw": b"bytes"}, r"extra\['raw'\] is a bytes", "plain data"),
+    ({(1, 2): 3}, r"has the key \(1, 2\)", "str or int"),
+])
+def test_model_checkpoint_refuses_extra_that_is_not_plain_data(tmp_path, bad, where, hint):
+    with pytest.raises(TypeError, match=where) as info:
+        ModelCheckpoint(tmp_path / "m.npz", extra=bad)
+    assert hint in str(info.value)
+    with pytest.raises(TypeError, match="must be a dict"):
+        ModelCheckpoint(tmp_path / "m.npz", extra=[("classes", [0, 1])])
+    cyclic = {"a": []}
+    cyclic["a"].append(cyclic)
+    with pytest.raises(ValueError, match="cycle"):
+        ModelCheckpoint(tmp_path / "m.npz", extra=cyclic)
+    assert not list(tmp_path.iterdir()), "nothing is written when extra is refused"
+
+
+def test_model_checkpoint_load_refuses_a_file_that_is_not_a_state_dict(tmp_path):
+    tn.save([1, 2, 3], tmp_path / "list.npz")
+    with pytest.raises(ValueError, match="holds a list, not a state dict"):
+        ModelCheckpoint.load(tmp_path / "list.npz")
 
 
 def test_model_checkpoint_every_epoch_with_a_formatted_name(tmp_path):

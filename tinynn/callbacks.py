@@ -233,6 +233,50 @@ class EarlyStopping(Callback):
             self.model.load_state_dict(self.best_weights)
 
 
+_EXTRA_FORMAT = "tinynn.ModelCheckpoint"  # marks a checkpoint holding weights *and* extra
+
+
+def _check_plain(value, where, seen=None, depth=0):
+    """Refuse what a checkpoint cannot hold as plain data, naming where it sits in ``extra``.
+
+    Plain data: None, bool, int, float, str, NumPy arrays and scalars (not object arrays),
+    Tensors (saved as arrays), and lists, tuples and dicts (str or int keys) of them.
+    Loading such a file never runs code (tn.load reads arrays and JSON only)."""
+    import numpy as _np
+
+    from tinynn.tensor import Tensor
+
+    if depth > 100:
+        raise ValueError(f"ModelCheckpoint: extra is nested more than 100 levels deep at {where} (a cycle?)")
+    if value is None or isinstance(value, (bool, int, float, str, Tensor, _np.generic)):
+        return
+    if hasattr(value, "__array__") and hasattr(value, "dtype") and hasattr(value, "shape"):  # NumPy/CuPy arrays
+        if getattr(value.dtype, "hasobject", False):
+            raise TypeError(f"ModelCheckpoint: extra{where} is an object array ({value.dtype}); only numeric, "
+                            "bool and string arrays are plain data (convert it, e.g. np.asarray(v, dtype=str))")
+        return
+    seen = set() if seen is None else seen
+    if isinstance(value, (dict, list, tuple)):
+        if id(value) in seen:
+            raise ValueError(f"ModelCheckpoint: extra{where} contains itself (a reference cycle)")
+        seen.add(id(value))
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if not isinstance(key, (str, int)) or isinstance(key, bool):
+                    raise TypeError(f"ModelCheckpoint: extra{where} has the key {key!r}; keys must be str or int")
+                _check_plain(item, f"{where}[{key!r}]", seen, depth + 1)
+        else:
+            for i, item in enumerate(value):
+                _check_plain(item, f"{where}[{i}]", seen, depth + 1)
+        seen.discard(id(value))
+        return
+    hint = " (use a list)" if isinstance(value, (set, frozenset)) else \
+        " (store the numbers it holds, e.g. scaler.mean_ and scaler.scale_, and rebuild it after loading)"
+    raise TypeError(f"ModelCheckpoint: extra{where} is a {type(value).__name__}, which is not plain data{hint}; "
+                    "extra may hold numbers, strings, None, arrays and lists/tuples/dicts of them, so that "
+                    "loading the checkpoint never runs code")
+
+
 class ModelCheckpoint(Callback):
     """Save the model's ``state_dict`` with ``tn.save`` (atomic: a crash never leaves a
     half-written file) after an epoch that improves ``monitor`` (``save_best_only=True``),
@@ -240,14 +284,27 @@ class ModelCheckpoint(Callback):
     ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"`` (``epoch`` counts from 1 in the name, as Keras).
     After training: ``best``, ``best_epoch`` (0-based) and ``last_saved`` (the path).
 
+    ``extra`` (a dict of plain data: numbers, strings, lists, dicts, arrays) is stored in
+    the checkpoint next to the weights, for what an inference script needs besides them:
+    the preprocessing statistics, the class names, the input shape. Anything else (a
+    function, a scaler object) is refused at construction, since loading must never run
+    code. Without ``extra`` the file is the bare ``state_dict`` (``model.load_state_dict(
+    tn.load(path))`` works); with it, ``{"format", "state_dict", "extra", "epoch"}``.
+    ``ModelCheckpoint.load(path, model)`` reads either layout and returns
+    ``(state_dict, extra)``.
+
     >>> import os, tempfile
     >>> from tinynn import nn
-    >>> ckpt = ModelCheckpoint(os.path.join(tempfile.mkdtemp(), "best.npz"))
+    >>> path = os.path.join(tempfile.mkdtemp(), "best.npz")
+    >>> ckpt = ModelCheckpoint(path, extra={"classes": ["cat", "dog"], "mean": [0.5, 0.1]})
     >>> ckpt.set_context(nn.Linear(2, 1), None); ckpt.on_train_begin()
     >>> for epoch, v in enumerate([0.9, 0.4, 0.6]):
     ...     ckpt.on_epoch_end(epoch, {"val_loss": v})
     >>> ckpt.best_epoch, os.path.isfile(ckpt.last_saved)
     (1, True)
+    >>> state, extra = ModelCheckpoint.load(path, nn.Linear(2, 1))   # weights loaded into the new model
+    >>> extra["classes"], sorted(state)
+    (['cat', 'dog'], ['bias', 'weight'])
     """
 
     def __init__(self, filepath, monitor="val_loss", mode="auto", save_best_only=True, min_delta=0.0,
@@ -256,6 +313,10 @@ class ModelCheckpoint(Callback):
         if not isinstance(filepath, (str, os.PathLike)):
             raise TypeError(f"{where}: filepath must be a path, got {type(filepath).__name__}")
         _check_common(where, monitor, min_delta, 0)
+        if extra is not None and not isinstance(extra, dict):
+            raise TypeError(f"{where}: extra must be a dict such as {{'classes': [...], 'mean': [...]}}, "
+                            f"got {type(extra).__name__}")
+        _check_plain(extra, "")  # refused now, not after the first epoch's training
         self.filepath, self.monitor, self.min_delta = os.fspath(filepath), monitor, float(min_delta)
         self.mode, self.save_best_only = _resolve_mode(where, mode, monitor), bool(save_best_only)
         self.extra = dict(extra or {})  # saved next to the weights, e.g. {"classes": [...], "mean": ...}
@@ -280,8 +341,40 @@ class ModelCheckpoint(Callback):
         if directory:
             os.makedirs(directory, exist_ok=True)
         state = self.model.state_dict()
-        save({**state, **self.extra} if self.extra else state, path)
+        if self.extra:
+            _check_plain(self.extra, "")  # it may have been changed since construction
+            state = {"format": _EXTRA_FORMAT, "state_dict": state, "extra": self.extra, "epoch": epoch}
+        save(state, path)
         self.last_saved = path
+
+    @staticmethod
+    def load(path, model=None, strict=True, map_location=None):
+        """``(state_dict, extra)`` from a checkpoint written by ``ModelCheckpoint`` (``extra``
+        is ``{}`` for a bare state dict). With ``model``, its weights are loaded into it
+        (``strict`` as in ``load_state_dict``). Runs no code: ``tn.load`` reads arrays and
+        JSON only. Arrays come back as NumPy arrays, tuples and lists as saved.
+
+        >>> import os, tempfile
+        >>> import tinynn as tn
+        >>> from tinynn import nn
+        >>> path = os.path.join(tempfile.mkdtemp(), "w.npz")
+        >>> tn.save(nn.Linear(3, 1).state_dict(), path)          # a bare state dict
+        >>> ModelCheckpoint.load(path, nn.Linear(3, 1))[1]
+        {}
+        """
+        from tinynn.io import load
+
+        ckpt = load(path, map_location=map_location)
+        if isinstance(ckpt, dict) and ckpt.get("format") == _EXTRA_FORMAT:
+            state, extra = ckpt["state_dict"], ckpt["extra"]
+        elif isinstance(ckpt, dict):
+            state, extra = ckpt, {}
+        else:
+            raise ValueError(f"ModelCheckpoint.load({os.fspath(path)!r}): the file holds a "
+                             f"{type(ckpt).__name__}, not a state dict or a ModelCheckpoint checkpoint")
+        if model is not None:
+            model.load_state_dict(state, strict=strict)
+        return state, extra
 
 
 class ReduceLROnPlateau(Callback):
