@@ -155,6 +155,41 @@ def test_max_pool_ties_go_to_the_first_index_like_torch(torch, stride):
     np.testing.assert_array_equal(ours.grad, xt.grad.numpy())
 
 
+@pytest.mark.parametrize("kernel,stride,padding,shape", [(k, s, p, (2, 3, 7, 6)) for k, s, p in POOLS]
+                         + [(2, 2, 0, (2, 3, 8, 6)), ((2, 3), (2, 3), 0, (1, 2, 4, 9))])
+def test_max_pool_equals_its_reference_composition(device, rng, kernel, stride, padding, shape):
+    """The kernel (running maximum, tiled fast path) against pad + strided slices + stack + max."""
+    from tinynn.ops.fused.conv import max_pool2d_reference
+
+    values, results = rng.permutation(np.prod(shape)).reshape(shape) * 0.1, []  # distinct: no ties
+    for pool in (F.max_pool2d, max_pool2d_reference):
+        x = make_tensor(values, device)
+        out = pool(x, kernel, stride, padding)
+        g = make_tensor(np.arange(out.numel(), dtype=float).reshape(out.shape) % 7 - 3, device)
+        out.backward(g)
+        results.append((host(out), host(x.grad)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+
+
+@pytest.mark.parametrize("stride", [2, 1])
+def test_max_pool_nan_and_infinite_gradients_like_torch(torch, stride):
+    """A NaN is a window's maximum (the last NaN of a window takes the gradient, PyTorch's rule);
+    an infinite upstream gradient reaches the maximum only (not inf * 0 = NaN elsewhere)."""
+    x = np.arange(32.0).reshape(1, 2, 4, 4)
+    x[0, 0, 0, 1] = x[0, 0, 1, 0] = x[0, 1, 2, 2] = np.nan
+    ours = tn.tensor(x, requires_grad=True)
+    out = F.max_pool2d(ours, 2, stride)
+    g = np.arange(1.0, out.numel() + 1).reshape(out.shape)
+    g.reshape(-1)[1] = np.inf
+    out.backward(g)
+    xt = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.max_pool2d(xt, 2, stride)
+    ref.backward(torch.tensor(g))
+    np.testing.assert_array_equal(out.numpy(), ref.detach().numpy())
+    np.testing.assert_array_equal(ours.grad, xt.grad.numpy())
+
+
 def test_pool_bad_input_messages():
     with pytest.raises(ValueError, match="max_pool2d: padding"):
         F.max_pool2d(tn.ones((1, 1, 4, 4)), 2, padding=2)

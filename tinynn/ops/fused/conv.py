@@ -191,19 +191,88 @@ class MaxPool2dFunction(_Pool2d):
     """Maximum of each kh×kw window (stride defaults to the kernel size, padding is -inf).
 
     Backward: each window's gradient goes to its maximum only, which is the derivative of
-    max; on ties the first maximal element in row-major order wins, as in PyTorch.
+    max; on ties the first maximal element in row-major order wins, and a NaN is a maximum
+    (the last NaN of a window wins), as in PyTorch.
+
+    Forward keeps a running maximum over the kh·kw strided slices of the input (one per
+    kernel offset) and, beside it, which offset holds it: no im2col copy of the input. When the
+    windows tile the input (stride == kernel, no padding: the common 2×2 pooling), each pixel
+    is in at most one window, so backward writes each offset's share straight into its
+    slice of the input gradient instead of adding into a zeroed one. Reference composition:
+    ``max_pool2d_reference`` below (tests/test_conv.py proves the two equal).
     """
 
     op = "max_pool2d"
 
     def forward(self, x):
         self._setup(x)
-        win = _windows(x, self.kernel, self.stride, self.padding, self.out_hw, float("-inf"))
-        self.argmax = win.argmax(axis=2)  # first index on ties
-        return win.max(axis=2)
+        xp = backend.xp_of(x)
+        xpad = _pad(x, self.padding, float("-inf"))
+        views = [xpad[window] for _, _, window in _offsets(self.kernel, self.stride, self.out_hw)]
+        out, self.which = _max_and_offset(xp, views)
+        if x.dtype.kind == "f" and xp.isnan(out).any():
+            out, self.which = _max_and_offset(xp, views, nan_wins=True)
+        return out
 
     def backward(self, grad):
-        return self._scatter(grad, lambda q: grad * (self.argmax == q))
+        xp = backend.xp_of(grad)
+        which, finite = self.which, bool(xp.isfinite(grad).all())
+
+        def share(q):  # the gradient of every window whose maximum is at offset q, 0 elsewhere
+            return grad * (which == q) if finite else xp.where(which == q, grad, 0)  # inf * 0 would be NaN
+
+        if self.stride != self.kernel or self.padding != (0, 0):
+            return self._scatter(grad, share)  # windows overlap or reach into the padding: add up
+        (n, c, h, w), (kh, kw), (oh, ow) = self.x_shape, self.kernel, self.out_hw
+        tiled = (h, w) == (kh * oh, kw * ow)  # else the last rows/columns are in no window: gradient 0
+        grad_x = (xp.empty if tiled else xp.zeros)(self.x_shape, dtype=self.dtype)
+        for i, j, window in _offsets(self.kernel, self.stride, self.out_hw):
+            if finite:
+                xp.multiply(grad, which == i * kw + j, out=grad_x[window])
+            else:
+                grad_x[window] = share(i * kw + j)
+        return grad_x
+
+
+def _max_and_offset(xp, views, nan_wins=False):
+    """The elementwise maximum of ``views`` and the index of the view that holds it (the first on
+    ties; with ``nan_wins``, any NaN takes the place, as PyTorch's kernel: ``val > max || isnan(val)``)."""
+    best = views[0].copy()
+    which = xp.zeros(best.shape, dtype=xp.uint8 if len(views) <= 256 else xp.int32)
+    better, step = xp.empty(best.shape, dtype=bool), xp.empty_like(which)
+    for q, v in enumerate(views[1:], 1):
+        xp.greater(v, best, out=better)  # strictly greater: an equal later value leaves the first in place
+        if nan_wins:
+            better |= xp.isnan(v)
+        xp.maximum(best, v, out=best)
+        xp.multiply(better, which.dtype.type(q), out=step)  # which = q where v is better: q exceeds every earlier index, so
+        xp.maximum(which, step, out=which)  # a maximum does it (several times faster than which[better] = q)
+    return best, which
+
+
+def max_pool2d_reference(x, kernel_size, stride=None, padding=0):
+    """The plain composition ``max_pool2d`` must equal: pad with -inf, take the strided slice of
+    every kernel offset, stack them and take the maximum over the stack (all tensor ops).
+
+    >>> import tinynn as tn
+    >>> x = tn.randn(2, 3, 6, 6)
+    >>> bool((max_pool2d_reference(x, 3, 2, 1) == max_pool2d(x, 3, 2, 1)).all())
+    True
+    """
+    from tinynn.ops import concatenate, stack
+    from tinynn.creation import full
+
+    fn = MaxPool2dFunction(kernel_size, stride, padding)
+    out_hw = _check_geometry(fn.op, x.shape, fn.kernel, fn.stride, fn.padding)
+    (ph, pw), (n, c, h, w) = fn.padding, x.shape
+    if ph:
+        rows = full((n, c, ph, w), float("-inf"), dtype=x.dtype, device=x.device)
+        x = concatenate([rows, x, rows], axis=2)
+    if pw:
+        cols = full((n, c, h + 2 * ph, pw), float("-inf"), dtype=x.dtype, device=x.device)
+        x = concatenate([cols, x, cols], axis=3)
+    views = [x[window] for _, _, window in _offsets(fn.kernel, fn.stride, out_hw)]
+    return stack(views, axis=2).max(dim=2).values
 
 
 class AvgPool2dFunction(_Pool2d):
