@@ -99,5 +99,104 @@ def test_float64_and_unknown_modules(tmp_path):
     with pytest.raises(NotImplementedError, match="Mystery.*onnx_export"):
         export(nn.Sequential(nn.Linear(2, 2), Mystery()), tn.randn(1, 2), tmp_path / "x.onnx")
     with pytest.raises(TypeError, match="float32 or float64"):
+        export(nn.Linear(2, 2), tn.tensor([[1.0, 2.0]], dtype="float16"), tmp_path / "x.onnx")
+    with pytest.raises(TypeError, match="linear: input is int64"):  # token ids into a Linear: tinynn's own error
         export(nn.Linear(2, 2), tn.tensor([[1, 2]]), tmp_path / "x.onnx")
     assert not (tmp_path / "x.onnx").exists()
+
+
+# --------------------------------------------------------------------------- the GPT of tinynn.models
+def _tiny_gpt(seed, bias=False, n_layer=2):
+    from tinynn.models import GPT, GPTConfig
+
+    tn.manual_seed(seed)
+    model = GPT(GPTConfig(block_size=8, vocab_size=11, n_layer=n_layer, n_head=2, n_embd=16, bias=bias,
+                          dropout=0.1))
+    with tn.no_grad():  # move LayerNorm off (1, 0) and the weights off their tiny init, so every part counts
+        for p in model.parameters():
+            p += 0.3 * tn.randn(*p.shape)
+    return model
+
+
+@pytest.mark.parametrize("bias, opset", [(False, 17), (True, 17), (False, 15)])
+def test_gpt_logits_match_onnxruntime_at_every_position(tmp_path, bias, opset):
+    """The exported GPT returns gpt(idx)[0], the last position's logits (B, 1, V); with a dynamic
+    sequence axis, running it on every prefix idx[:, :t] gives the logits of every position t
+    (the mask is causal), each compared with tinynn's to 1e-5. Opset 15 has no
+    LayerNormalization: its decomposition is checked there."""
+    model = _tiny_gpt(0, bias)
+    path = tmp_path / "gpt.onnx"
+    proto = export(model, tn.randint(0, 11, (2, 8)), path, opset_version=opset,
+                   dynamic_axes={"input": {0: "batch", 1: "sequence"}})
+    onnx.checker.check_model(onnx.load(str(path)))
+    ops = {n.op_type for n in proto.graph.node}
+    assert {"Gather", "MatMul", "Softmax", "Where", "Erf"} <= ops and "Dropout" not in ops
+    assert ("LayerNormalization" in ops) == (opset >= 17)
+    assert model.training, "export restores train mode"
+    model.eval()
+    idx = tn.tensor(np.random.default_rng(1).integers(0, 11, size=(5, 8)))
+    with tn.no_grad():  # tinynn's logits at every position, in one pass (targets ask for all of them)
+        every, _ = model(idx, tn.zeros(5, 8, dtype=tn.long))
+    worst = 0.0
+    for t in range(1, 9):
+        theirs = run(path, idx[:, :t])[0]
+        assert theirs.shape == (5, 1, 11)
+        with tn.no_grad():
+            np.testing.assert_allclose(theirs, model(idx[:, :t])[0].numpy(), atol=1e-5, rtol=1e-5)
+        np.testing.assert_allclose(theirs[:, 0], every.numpy()[:, t - 1], atol=1e-5, rtol=1e-5)
+        worst = max(worst, float(np.abs(theirs[:, 0] - every.numpy()[:, t - 1]).max()))
+    print(f"GPT bias={bias} opset={opset}: max |onnxruntime - tinynn| = {worst:.2e}")
+
+
+def test_gpt_tied_weights_are_stored_once_and_the_mask_is_causal(tmp_path):
+    model = _tiny_gpt(1)
+    assert model.lm_head.weight is model.transformer.wte.weight
+    proto = export(model, tn.randint(0, 11, (1, 8)), tmp_path / "gpt.onnx", dynamic_axes={"input": [1]})
+    stored = sum(int(np.prod(t.dims)) for t in proto.graph.initializer if len(t.dims) == 2)
+    unique = {id(p): p.numel() for p in model.parameters() if p.ndim == 2}
+    assert stored == sum(unique.values()), "the (V, C) table shared by wte and lm_head is written once"
+    # changing a later token must not change the logits of an earlier prefix (run both in onnxruntime)
+    model.eval()
+    a = np.random.default_rng(2).integers(0, 11, size=(1, 8))
+    b = a.copy()
+    b[0, 5:] = (b[0, 5:] + 1) % 11
+    full_a, full_b = run(tmp_path / "gpt.onnx", a)[0], run(tmp_path / "gpt.onnx", b)[0]
+    assert np.abs(full_a - full_b).max() > 1e-3, "the last position sees the changed tokens"
+    np.testing.assert_array_equal(run(tmp_path / "gpt.onnx", a[:, :5])[0], run(tmp_path / "gpt.onnx", b[:, :5])[0])
+
+
+def test_embedding_and_layernorm_modules_alone(tmp_path):
+    tn.manual_seed(4)
+    emb = nn.Sequential(nn.Embedding(7, 5), nn.LayerNorm(5), nn.Linear(5, 3))
+    with tn.no_grad():
+        emb[1].weight += tn.randn(5)
+        emb[1].bias += tn.randn(5)
+    idx = tn.tensor(np.random.default_rng(0).integers(0, 7, size=(4, 6)))
+    with tn.no_grad():
+        ours = emb(idx).numpy()
+    export(emb, idx, tmp_path / "emb.onnx")
+    np.testing.assert_allclose(run(tmp_path / "emb.onnx", idx)[0], ours, atol=1e-5, rtol=1e-5)
+    # LayerNorm over the two trailing axes, without affine parameters, in the decomposition too
+    ln = nn.LayerNorm((3, 4), elementwise_affine=False)
+    x = tn.randn(2, 3, 4) * 3 + 1
+    for opset in (15, 17):
+        export(ln, x, tmp_path / "ln.onnx", opset_version=opset)
+        np.testing.assert_allclose(run(tmp_path / "ln.onnx", x)[0], ln(x).numpy(), atol=1e-5, rtol=1e-5)
+
+
+def test_dynamic_axes_are_checked(tmp_path):
+    model = _tiny_gpt(2, n_layer=1)
+    idx = tn.randint(0, 11, (1, 8))
+    with pytest.raises(ValueError, match="neither the input"):
+        export(model, idx, tmp_path / "g.onnx", dynamic_axes={"tokens": [1]})
+    with pytest.raises(ValueError, match="has axis 2; 'input' has 2 axes"):
+        export(model, idx, tmp_path / "g.onnx", dynamic_axes={"input": [2]})
+    with pytest.raises(TypeError, match="dynamic_axes must be a dict"):
+        export(model, idx, tmp_path / "g.onnx", dynamic_axes=[1])
+    assert not (tmp_path / "g.onnx").exists()
+    proto = export(model, idx, tmp_path / "g.onnx", dynamic_axes={"input": {1: "sequence"}, "output": {0: "b"}})
+    dims = [d.dim_param or d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert dims == ["batch", "sequence"]
+    assert proto.graph.output[0].type.tensor_type.shape.dim[0].dim_param == "b"
+    fixed = export(model, idx, tmp_path / "f.onnx", dynamic_batch=False)
+    assert [d.dim_value for d in fixed.graph.input[0].type.tensor_type.shape.dim] == [1, 8]

@@ -7,9 +7,12 @@ Needs the optional extra: ``pip install "tinynn-edu[onnx]"`` (the ``onnx`` and
 The exporter walks the **module tree** (as a reader would), turning each layer into ONNX
 nodes; the weights become the graph's initializers. Layers it knows: Sequential, Linear,
 ReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Identity, Flatten, Dropout (identity at
-inference), Conv2d, MaxPool2d, AvgPool2d, BatchNorm1d/2d (running statistics) and LSTM
-(ONNX's LSTM op, gates reordered from PyTorch's i,f,g,o to ONNX's i,o,f,c). A module of your
-own with a ``forward`` of its own describes that forward once in ONNX terms::
+inference), Conv2d, MaxPool2d, AvgPool2d, BatchNorm1d/2d (running statistics), LSTM (ONNX's
+LSTM op, gates reordered from PyTorch's i,f,g,o to ONNX's i,o,f,c), Embedding (Gather),
+LayerNorm (LayerNormalization from opset 17, its mean/variance decomposition below), and the
+GPT of ``tinynn.models`` with its blocks (causal self-attention as MatMul, a Where mask built
+from the sequence length, Softmax, MatMul; tied embedding/head weights stored once). A module
+of your own with a ``forward`` of its own describes that forward once in ONNX terms::
 
     class Classifier(nn.Module):
         def forward(self, x):
@@ -20,8 +23,14 @@ own with a ``forward`` of its own describes that forward once in ONNX terms::
             last = g.op("Gather", out, g.const(-1), axis=1)
             return g.module(self.head, last)
 
-The model is exported in eval mode; the batch dimension is dynamic. ``run(path, x)`` runs
-the file in onnxruntime, to check it against ``model(x)``.
+The model is exported in eval mode; the batch dimension is dynamic, and ``dynamic_axes``
+(PyTorch's argument) frees others, e.g. a GPT's sequence length::
+
+    export(gpt, idx, "gpt.onnx", dynamic_axes={"input": {0: "batch", 1: "sequence"}})
+
+The GPT's graph returns what ``gpt(idx)`` returns without targets: the logits of the last
+position, (B, 1, V), all generation needs. ``run(path, x)`` runs the file in onnxruntime, to
+check it against ``model(x)``.
 
 >>> import tinynn as tn
 >>> from tinynn import nn
@@ -60,10 +69,11 @@ class Graph:
     submodule and returns what its forward would (names instead of Tensors).
     """
 
-    def __init__(self, dtype):
+    def __init__(self, dtype, opset=OPSET):
         self.onnx = _require_onnx()
-        self.dtype = np.dtype(dtype)
+        self.dtype, self.opset = np.dtype(dtype), int(opset)
         self.nodes, self.initializers, self._count = [], [], 0
+        self._weights = {}  # (id(parameter), transposed) -> initializer name: a tied weight is stored once
 
     def fresh(self, hint):
         self._count += 1
@@ -81,6 +91,20 @@ class Graph:
         self.initializers.append(self.onnx.numpy_helper.from_array(a, out))
         return out
 
+    def weight(self, p, transpose=False, name="weight"):
+        """The initializer of parameter ``p`` (``pᵀ`` with ``transpose``), made once per parameter:
+        a weight shared by two layers (a GPT's token table and its head) is stored once, the
+        other orientation computed by a Transpose node."""
+        key = (id(p), bool(transpose))
+        if key not in self._weights:
+            other = (id(p), not transpose)
+            if other in self._weights:
+                self._weights[key] = self.op("Transpose", self._weights[other], perm=[1, 0])
+            else:
+                a = backend.to_host(p._data) if isinstance(p, Tensor) else p
+                self._weights[key] = self.const(a.T if transpose else a, name + ("_t" if transpose else ""))
+        return self._weights[key]
+
     def op(self, op_type, *inputs, outputs=1, **attributes):
         names = [self.fresh(op_type.lower()) for _ in range(outputs)]
         self.nodes.append(self.onnx.helper.make_node(op_type, [i or "" for i in inputs], names, **attributes))
@@ -90,7 +114,7 @@ class Graph:
         custom = getattr(m, "onnx_export", None)
         if custom is not None:
             return custom(self, *inputs)
-        for cls, handler in _HANDLERS:
+        for cls, handler in _HANDLERS + _model_handlers():
             if cls is not None and isinstance(m, cls):
                 return handler(self, m, *inputs)
         raise NotImplementedError(
@@ -102,7 +126,7 @@ class Graph:
 
 # --------------------------------------------------------------------------- layer translations
 def _linear(g, m, x):
-    w = g.const(backend.to_host(m.weight._data).T, "weight_t")  # (in, out): x @ Wᵀ for any rank of x
+    w = g.weight(m.weight, transpose=True)  # (in, out): x @ Wᵀ for any rank of x
     y = g.op("MatMul", x, w)
     return g.op("Add", y, g.const(m.bias, "bias")) if m.bias is not None else y
 
@@ -215,6 +239,95 @@ def _identity(g, m, x):
     return x
 
 
+def _embedding(g, m, idx):
+    return g.op("Gather", g.weight(m.weight, name="embedding"), idx, axis=0)  # row idx of the table
+
+
+def _layernorm(g, m, x):
+    """(x - mean) / sqrt(var + eps) * weight + bias over the trailing ``normalized_shape`` dims."""
+    shape = tuple(m.normalized_shape)
+    axes = list(range(-len(shape), 0))
+    scale = g.weight(m.weight, name="ln_weight") if m.weight is not None else g.const(np.ones(shape), "ln_ones")
+    bias = g.weight(m.bias, name="ln_bias") if m.bias is not None else None
+    if g.opset >= 17:
+        # B is optional in ONNX, but onnxruntime 1.2x's SkipLayerNorm fusion crashes (SIGSEGV at
+        # session creation) on a LayerNormalization without it: give zeros
+        bias = bias if bias is not None else g.const(np.zeros(shape), "ln_zeros")
+        return g.op("LayerNormalization", x, scale, bias, axis=axes[0], epsilon=float(m.eps))
+    # before opset 17: the decomposition (ReduceMean still takes axes as an attribute there)
+    centred = g.op("Sub", x, g.op("ReduceMean", x, axes=axes, keepdims=1))
+    var = g.op("ReduceMean", g.op("Mul", centred, centred), axes=axes, keepdims=1)
+    y = g.op("Mul", g.op("Div", centred, g.op("Sqrt", g.op("Add", var, g.const(m.eps)))), scale)
+    return y if bias is None else g.op("Add", y, bias)
+
+
+def _ints(*values):
+    return np.array(values, dtype=np.int64)
+
+
+def _seq_len(g, x):
+    """The length of axis 1 of ``x`` as a 1-element int64 tensor (dynamic when the axis is)."""
+    return g.op("Shape", x, start=1, end=2)
+
+
+def _causal_attention(g, m, x):
+    """tinynn.models.gpt.CausalSelfAttention: softmax(q kᵀ/√D, the future masked) v, per head."""
+    C, H = m.n_embd, m.n_head
+    D = C // H
+    q, k, v = g.op("Split", g.module(m.c_attn, x), g.const(_ints(C, C, C)), axis=2, outputs=3)  # 3 × (B, T, C)
+    heads = g.const(_ints(0, 0, H, D))  # Reshape: 0 keeps that axis (B, T)
+
+    def split_heads(t):  # (B, T, C) -> (B, H, T, D)
+        return g.op("Transpose", g.op("Reshape", t, heads), perm=[0, 2, 1, 3])
+
+    q, k, v = split_heads(q), split_heads(k), split_heads(v)
+    scores = g.op("Mul", g.op("MatMul", q, g.op("Transpose", k, perm=[0, 1, 3, 2])), g.const(1.0 / math.sqrt(D)))
+    # the causal mask for this T: key j is visible from query i when j <= i
+    positions = g.op("Range", g.const(np.array(0, dtype=np.int64)),
+                     g.op("Squeeze", _seq_len(g, x), g.const(_ints(0))), g.const(np.array(1, dtype=np.int64)))
+    visible = g.op("GreaterOrEqual", g.op("Unsqueeze", positions, g.const(_ints(1))),
+                   g.op("Unsqueeze", positions, g.const(_ints(0))))  # (T, T), broadcast over (B, H)
+    scores = g.op("Where", visible, scores, g.const(-np.inf))
+    y = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)  # (B, H, T, D)
+    y = g.op("Reshape", g.op("Transpose", y, perm=[0, 2, 1, 3]), g.const(_ints(0, 0, C)))  # heads side by side
+    return g.module(m.c_proj, y)  # resid_dropout: identity at inference
+
+
+def _gpt_mlp(g, m, x):
+    return g.module(m.c_proj, g.module(m.gelu, g.module(m.c_fc, x)))
+
+
+def _gpt_block(g, m, x):
+    x = g.op("Add", x, g.module(m.attn, g.module(m.ln_1, x)))
+    return g.op("Add", x, g.module(m.mlp, g.module(m.ln_2, x)))
+
+
+def _gpt(g, m, idx):
+    """tinynn.models.gpt.GPT without targets: (logits of the last position (B, 1, V), None)."""
+    t = m.transformer
+    positions = g.op("Slice", g.weight(t.wpe.weight, name="wpe"), g.const(_ints(0)), _seq_len(g, idx),
+                     g.const(_ints(0)))  # rows 0..T-1 of the position table: (T, C)
+    x = g.op("Add", g.module(t.wte, idx), positions)  # (B, T, C) + (T, C)
+    for block in t.h:
+        x = g.module(block, x)
+    x = g.module(t.ln_f, x)
+    last = g.op("Slice", x, g.const(_ints(-1)), g.const(_ints(2 ** 62)), g.const(_ints(1)))  # x[:, -1:, :]
+    return g.module(m.lm_head, last), None
+
+
+_MODEL_HANDLERS = []
+
+
+def _model_handlers():
+    """Translations of tinynn.models' classes, imported on first use (tinynn.models imports tinynn)."""
+    if not _MODEL_HANDLERS:
+        from tinynn.models import gpt
+
+        _MODEL_HANDLERS.extend([(gpt.GPT, _gpt), (gpt.Block, _gpt_block), (gpt.CausalSelfAttention, _causal_attention),
+                                (gpt.MLP, _gpt_mlp)])
+    return _MODEL_HANDLERS
+
+
 _HANDLERS = [
     (_nn.Sequential, _sequential),
     (_nn.Linear, _linear),
@@ -233,6 +346,8 @@ _HANDLERS = [
     (getattr(_nn, "BatchNorm1d", None), _batchnorm),
     (getattr(_nn, "BatchNorm2d", None), _batchnorm),
     (getattr(_nn, "LSTM", None), _lstm),
+    (getattr(_nn, "Embedding", None), _embedding),
+    (getattr(_nn, "LayerNorm", None), _layernorm),
 ]
 
 
@@ -243,15 +358,18 @@ def supported():
     >>> nn.Linear in supported()
     True
     """
-    return [cls for cls, _ in _HANDLERS if cls is not None]
+    return [cls for cls, _ in _HANDLERS + _model_handlers() if cls is not None]
 
 
 # --------------------------------------------------------------------------- the API
-_ELEM = {"float32": 1, "float64": 11}  # onnx.TensorProto.FLOAT, DOUBLE
+_ELEM = {"float32": 1, "float64": 11, "int64": 7, "int32": 6}  # onnx.TensorProto.FLOAT, DOUBLE, INT64, INT32
 
 
 def _names(result):
-    """Flatten a module's returned names ((out, (h, c)) for an LSTM) in order."""
+    """Flatten a module's returned names ((out, (h, c)) for an LSTM) in order; None (a GPT's
+    loss without targets) is no output."""
+    if result is None:
+        return []
     if isinstance(result, str):
         return [result]
     return [n for r in result for n in _names(r)]
@@ -259,19 +377,59 @@ def _names(result):
 
 def _tensors(result):
     """The Tensors of a forward's result, flattened in order (like _names)."""
+    if result is None:
+        return []
     if isinstance(result, Tensor):
         return [result]
     return [t for r in result for t in _tensors(r)]
 
 
+def _float_dtype(model, x):
+    """The graph's float type: the input's, or for integer inputs (token ids) the parameters'."""
+    if x.dtype.kind == "f":
+        return str(x.dtype)
+    for p in model.parameters() if hasattr(model, "parameters") else ():
+        if str(p.dtype) in ("float32", "float64"):
+            return str(p.dtype)
+    return "float32"
+
+
+def _dynamic_dims(dynamic_axes, input_name, output_names, ndims, dynamic_batch):
+    """{graph input/output name: {axis: symbolic name}} from PyTorch's ``dynamic_axes`` (a list
+    of axes or an {axis: name} dict per name), plus the input's batch axis when dynamic_batch."""
+    dynamic_axes = {} if dynamic_axes is None else dynamic_axes
+    if not isinstance(dynamic_axes, dict):
+        raise TypeError(f"tn.onnx.export: dynamic_axes must be a dict such as {{{input_name!r}: {{0: 'batch', "
+                        f"1: 'sequence'}}}}, got {type(dynamic_axes).__name__}")
+    known = dict(zip([input_name, *output_names], ndims))
+    result = {name: {} for name in known}
+    if dynamic_batch:
+        result[input_name][0] = "batch"
+    for name, axes in dynamic_axes.items():
+        if name not in known:
+            raise ValueError(f"tn.onnx.export: dynamic_axes names {name!r}, which is neither the input "
+                             f"({input_name!r}) nor an output ({output_names})")
+        labels = axes if isinstance(axes, dict) else {a: None for a in axes}
+        for axis, label in labels.items():
+            if not (isinstance(axis, int) and -known[name] <= axis < known[name]):
+                raise ValueError(f"tn.onnx.export: dynamic_axes[{name!r}] has axis {axis!r}; {name!r} has "
+                                 f"{known[name]} axes")
+            axis %= known[name]
+            result[name][axis] = str(label) if label is not None else f"{name}_dim{axis}"
+    return result
+
+
 def export(model, example_input, path, input_name="input", output_names=None, opset_version=OPSET,
-           dynamic_batch=True):
+           dynamic_batch=True, dynamic_axes=None):
     """Write ``model`` as an ONNX file at ``path`` (atomically) and return the ``onnx.ModelProto``.
 
-    ``example_input`` (a Tensor or array) fixes the input's dtype and every dimension but the
-    first (dynamic when ``dynamic_batch``). Outputs are named ``output`` (or ``output_0``,
-    ``output_1``, ... when the model returns several, e.g. an LSTM's ``(output, (h_n, c_n))``).
-    The model runs once on ``example_input`` in eval mode, to check it can.
+    ``example_input`` (a Tensor or array: float32/float64, or int64/int32 token ids for a
+    model that starts with an Embedding) fixes the input's dtype and every dimension but the
+    first (dynamic when ``dynamic_batch``) and those named in ``dynamic_axes``
+    (``{"input": {1: "sequence"}}`` or ``{"input": [1]}``, as in ``torch.onnx.export``).
+    Outputs are named ``output`` (or ``output_0``, ``output_1``, ... when the model returns
+    several, e.g. an LSTM's ``(output, (h_n, c_n))``); their shapes are left symbolic. The
+    model runs once on ``example_input`` in eval mode, to check it can.
 
     >>> import os, tempfile
     >>> import tinynn as tn
@@ -283,14 +441,16 @@ def export(model, example_input, path, input_name="input", output_names=None, op
     """
     onnx = _require_onnx()
     x = example_input if isinstance(example_input, Tensor) else Tensor(example_input)
-    dtype = str(x.dtype)
-    if dtype not in _ELEM:
-        raise TypeError(f"tn.onnx.export: example_input must be float32 or float64, got {dtype}")
+    in_dtype = str(x.dtype)
+    if in_dtype not in _ELEM:
+        raise TypeError(f"tn.onnx.export: example_input must be float32 or float64 (or int64/int32 token "
+                        f"ids), got {in_dtype}")
+    dtype = _float_dtype(model, x)
     was_training = getattr(model, "training", False)
     model.eval()
     try:
         ranks = [t.ndim for t in _tensors(model(x))]  # fails here, with tinynn's message, if x does not fit
-        g = Graph(dtype)
+        g = Graph(dtype, opset_version)
         outs = _names(g.module(model, input_name))
     finally:
         model.train(was_training)
@@ -298,12 +458,13 @@ def export(model, example_input, path, input_name="input", output_names=None, op
         output_names = ["output"] if len(outs) == 1 else [f"output_{i}" for i in range(len(outs))]
     if len(output_names) != len(outs):
         raise ValueError(f"tn.onnx.export: the model has {len(outs)} output(s), got output_names={output_names}")
+    dims = _dynamic_dims(dynamic_axes, input_name, list(output_names), [x.ndim, *ranks], dynamic_batch)
     for inner, name in zip(outs, output_names):  # give graph outputs their public names
         g.nodes.append(onnx.helper.make_node("Identity", [inner], [name]))
-    shape = ["batch" if (i == 0 and dynamic_batch) else int(d) for i, d in enumerate(x.shape)]
+    shape = [dims[input_name].get(i, int(d)) for i, d in enumerate(x.shape)]
     graph = onnx.helper.make_graph(
-        g.nodes, type(model).__name__, [onnx.helper.make_tensor_value_info(input_name, _ELEM[dtype], shape)],
-        [onnx.helper.make_tensor_value_info(n, _ELEM[dtype], [f"{n}_dim{i}" for i in range(r)])
+        g.nodes, type(model).__name__, [onnx.helper.make_tensor_value_info(input_name, _ELEM[in_dtype], shape)],
+        [onnx.helper.make_tensor_value_info(n, _ELEM[dtype], [dims[n].get(i, f"{n}_dim{i}") for i in range(r)])
          for n, r in zip(output_names, ranks)], g.initializers)
     proto = onnx.helper.make_model(graph, opset_imports=[onnx.helper.make_opsetid("", opset_version)],
                                    producer_name="tinynn")
