@@ -56,6 +56,35 @@ def test_embedding_matches_torch(torch, rng):
     np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), atol=1e-12)
 
 
+@pytest.mark.parametrize("num,count", [(50, 40), (7, 300), (1, 5), (3, 0)])
+def test_scatter_add_rows_equals_add_at(rng, num, count):
+    """Both paths (a few occurrences per token: one += per occurrence level; many: reduceat)
+    against numpy's one-element-at-a-time add.at, and an empty batch."""
+    from tinynn.ops.fused.recurrent import _MAX_LEVELS, scatter_add_rows
+
+    indices, rows = rng.integers(0, num, count), rng.standard_normal((count, 4))
+    expected = np.zeros((num, 4))
+    np.add.at(expected, indices, rows)
+    levels = np.bincount(indices, minlength=num).max() if count else 0
+    assert (levels > _MAX_LEVELS) == (num == 7)  # the cases reach both paths
+    np.testing.assert_allclose(scatter_add_rows(indices, rows, num), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("num", [30, 4])
+def test_embedding_equals_indexing_the_table(device, rng, num):
+    """The fused lookup against its reference composition, weight[indices] (indexing's backward)."""
+    idx = tn.tensor(rng.integers(0, num, (6, 7)), device=device)
+    g = rng.standard_normal((6, 7, 5))
+    results = []
+    for lookup in (F.embedding, lambda i, w: w[i]):
+        weight = make_tensor(np.arange(num * 5.0).reshape(num, 5), device)
+        out = lookup(idx, weight)
+        out.backward(make_tensor(g, device))
+        results.append((host(out), host(weight.grad)))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_allclose(results[0][1], results[1][1], rtol=1e-12, atol=1e-12)
+
+
 def test_embedding_bad_index_message():
     with pytest.raises(IndexError, match="embedding: index 7 is out of range for a table of 5"):
         nn.Embedding(5, 2)(tn.tensor([1, 7]))

@@ -29,12 +29,57 @@ def _sigmoid(xp, a):
     return xp.tanh(a * 0.5) * 0.5 + 0.5
 
 
+def scatter_add_rows(indices, rows, num):
+    """A (num, dim) table whose row k is the sum of ``rows[n]`` over every n with indices[n] == k.
+
+    ``np.add.at`` does this one element at a time (4 ms for 3 200 rows of 128 here). Instead:
+    ``table[indices] = rows`` puts one of its rows on every token at once; only the tokens that
+    occur more than once need more. Sorting the indices groups each token's rows together; the
+    second occurrences of all tokens are then distinct rows, and so are the third ones, ...:
+    each such "level" is one ordinary fancy-indexed ``+=``, a handful in all (0.2 ms). When
+    tokens repeat often (a small vocabulary, e.g. 65 characters), ``add.reduceat`` sums each
+    token's run of rows in one call instead. Reference: ``xp.add.at(table, indices, rows)``
+    (tests/test_recurrent.py compares the two on both paths).
+
+    >>> import numpy as np
+    >>> scatter_add_rows(np.array([2, 0, 2]), np.array([[1.0], [2.0], [3.0]]), 3).ravel().tolist()
+    [2.0, 0.0, 4.0]
+    """
+    xp = backend.xp_of(rows)
+    table = xp.zeros((num, rows.shape[1]), dtype=rows.dtype)
+    if not len(indices):
+        return table
+    order = xp.argsort(indices)  # any order within a token's run will do: only the grouping matters
+    tokens = indices[order]
+    first = xp.empty(len(tokens), dtype=bool)
+    first[0] = True
+    xp.not_equal(tokens[1:], tokens[:-1], out=first[1:])
+    starts = xp.flatnonzero(first)  # where each token's run of rows begins in sorted order
+    rank = xp.arange(len(tokens)) - starts[xp.cumsum(first) - 1]  # 0 for a first occurrence, 1 for a second, ...
+    levels = int(rank.max()) + 1
+    if levels > _MAX_LEVELS:
+        table[tokens[starts]] = xp.add.reduceat(rows[order], starts, axis=0)
+        return table
+    table[indices] = rows  # a repeated token gets one of its rows here (which one is unspecified) ...
+    second = xp.flatnonzero(rank == 1)
+    table[tokens[second]] = rows[order[second - 1]]  # ... so it restarts from its first occurrence
+    for level in range(1, levels):
+        at = second if level == 1 else xp.flatnonzero(rank == level)
+        table[tokens[at]] += rows[order[at]]  # distinct tokens within one level: a plain += is exact
+    return table
+
+
+_MAX_LEVELS = 8  # beyond this many occurrences of one token, add.reduceat's per-token cost is cheaper
+
+
 class EmbeddingFunction(Function):
     """weight[indices]: row k of the (num_embeddings, dim) table is the vector of token k.
 
     Backward: the gradient of every looked-up vector is added to its row; a token used twice
-    in the batch gets the sum of both gradients (``add.at``, a scatter-add). The row
-    ``padding_idx`` (if given) gets no gradient, as in PyTorch.
+    in the batch gets the sum of both gradients (a scatter-add, ``scatter_add_rows``). The row
+    ``padding_idx`` (if given) gets no gradient, as in PyTorch. The gradient is a dense table,
+    as PyTorch's default (``sparse=False``). Reference composition: ``weight[indices]``
+    (Tensor indexing, whose backward is ``add.at``); tests/test_recurrent.py proves the two equal.
     """
 
     def __init__(self, indices, padding_idx=None):
@@ -54,13 +99,11 @@ class EmbeddingFunction(Function):
             raise IndexError(f"embedding: index {bad} is out of range for a table of {weight.shape[0]} "
                              f"embeddings (valid: 0..{weight.shape[0] - 1}); enlarge num_embeddings")
         self.num = weight.shape[0]
-        return weight[idx]
+        return backend.xp_of(weight).take(weight, idx, axis=0)  # weight[idx], half the time of fancy indexing
 
     def backward(self, grad):
-        xp = backend.xp_of(grad)
         dim = grad.shape[-1]
-        full = xp.zeros((self.num, dim), dtype=grad.dtype)
-        xp.add.at(full, self.indices.reshape(-1), grad.reshape(-1, dim))
+        full = scatter_add_rows(self.indices.reshape(-1), grad.reshape(-1, dim), self.num)
         if self.padding_idx is not None:
             full[self.padding_idx] = 0
         return full
@@ -151,6 +194,12 @@ class LSTMSequenceFunction(Function):
     output (T, B, 2H): [h_t, c_t] for every step t (the outputs are the h half; the final
     state is the last step). Backward runs the steps in reverse (BPTT), carrying ∂L/∂h and
     ∂L/∂c from step t to t-1, then forms every weight gradient in one matmul over all steps.
+
+    Speed: the input projection of every step is one matmul before the time loop, and the
+    gates are computed in place in its buffer, so a step allocates nothing. Backward first
+    forms, for all steps at once, every factor that does not depend on the recurrence; a step
+    is then five multiplies and the matmul that carries ∂L/∂h back. Reference: the same
+    steps written with ``LSTMCellFunction`` (tests/test_recurrent.py compares the two).
     """
 
     def forward(self, x, h0, c0, w_ih, w_hh, *biases):
@@ -161,32 +210,45 @@ class LSTMSequenceFunction(Function):
         _check_lstm("lstm", x, h0, c0, w_ih, w_hh, biases)
         xp = backend.xp_of(x)
         steps, batch, hidden = x.shape[0], x.shape[1], h0.shape[-1]
-        xw = (x.reshape(steps * batch, x.shape[2]) @ w_ih.T).reshape(steps, batch, 4 * hidden)  # not -1: batch may be 0
-        for b in biases:  # the input projection of every step: one matmul  [E6]
-            xw += b
-        self.act = xp.empty_like(xw)
-        self.hs = xp.empty((steps + 1, batch, hidden), dtype=x.dtype)
-        self.cs = xp.empty((steps + 1, batch, hidden), dtype=x.dtype)
-        self.tanh_c = xp.empty((steps, batch, hidden), dtype=x.dtype)
-        self.hs[0], self.cs[0] = h0, c0
+        # x W_ihᵀ + b for every step in one matmul [E6]; each step adds h W_hhᵀ and activates in place
+        act = (x.reshape(steps * batch, x.shape[2]) @ w_ih.T).reshape(steps, batch, 4 * hidden)  # not -1: batch may be 0
+        if biases:
+            act += biases[0] + biases[1]
+        hs = xp.empty((steps + 1, batch, hidden), dtype=x.dtype)
+        cs = xp.empty((steps + 1, batch, hidden), dtype=x.dtype)
+        tanh_c = xp.empty((steps, batch, hidden), dtype=x.dtype)
+        hs[0], cs[0] = h0, c0
+        recurrent, scratch = xp.empty((batch, 4 * hidden), dtype=x.dtype), xp.empty((batch, hidden), dtype=x.dtype)
         w_hh_t = w_hh.T
         for t in range(steps):  # the recurrence itself cannot be vectorised over time
-            act = self.act[t] = _gate_activations(xp, xw[t] + self.hs[t] @ w_hh_t, hidden)
-            self.cs[t + 1] = act[:, hidden:2 * hidden] * self.cs[t] + act[:, :hidden] * act[:, 2 * hidden:3 * hidden]
-            self.tanh_c[t] = xp.tanh(self.cs[t + 1])
-            self.hs[t + 1] = act[:, 3 * hidden:] * self.tanh_c[t]
+            gates = act[t]
+            gates += xp.matmul(hs[t], w_hh_t, out=recurrent)
+            _activate_in_place(xp, gates, hidden, scratch)
+            i, f, g, o = (gates[:, k * hidden:(k + 1) * hidden] for k in range(4))
+            xp.multiply(f, cs[t], out=cs[t + 1])  # c' = f ⊙ c + i ⊙ g
+            cs[t + 1] += xp.multiply(i, g, out=scratch)
+            xp.tanh(cs[t + 1], out=tanh_c[t])
+            xp.multiply(o, tanh_c[t], out=hs[t + 1])  # h' = o ⊙ tanh(c')
+        self.act, self.hs, self.cs, self.tanh_c = act, hs, cs, tanh_c
         self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
-        return xp.concatenate([self.hs[1:], self.cs[1:]], axis=2)
+        return xp.concatenate([hs[1:], cs[1:]], axis=2)
 
     def backward(self, grad):
         xp = backend.xp_of(grad)
         steps, batch, hidden = self.tanh_c.shape
-        dgates = xp.empty_like(self.act)
+        dgates, through_h = _step_factors(xp, self.act, self.cs[:-1], self.tanh_c)
+        d4 = dgates.reshape(steps, batch, 4, hidden)
+        forget = self.act.reshape(steps, batch, 4, hidden)[:, :, 1]
         dh, dc = xp.zeros_like(self.hs[0]), xp.zeros_like(self.cs[0])
+        scratch = xp.empty_like(dh)
         for t in range(steps - 1, -1, -1):
-            dh = dh + grad[t, :, :hidden]  # from the output at t and from step t+1
-            dgates[t], dc = _cell_backward(self.act[t], self.cs[t], self.tanh_c[t], dh, dc + grad[t, :, hidden:])
-            dh = dgates[t] @ self.w_hh
+            dh += grad[t, :, :hidden]  # ∂L/∂h_t: from the output at t, and (in dh) from step t+1
+            dc += grad[t, :, hidden:]
+            dc += xp.multiply(dh, through_h[t], out=scratch)  # ∂L/∂c_t in total: dc + dh ⊙ o ⊙ (1 - tanh²(c_t))
+            d4[t, :, :3] *= dc[:, None]  # ∂L/∂a_i, ∂L/∂a_f, ∂L/∂a_g
+            d4[t, :, 3] *= dh  # ∂L/∂a_o
+            dc *= forget[t]  # ∂L/∂c_(t-1) = dc ⊙ f
+            xp.matmul(dgates[t], self.w_hh, out=dh)  # ∂L/∂h_(t-1) = ∂L/∂gates W_hh
         need = self.needs_input_grad
         d2 = dgates.reshape(steps * batch, 4 * hidden)
         grads = [(d2 @ self.w_ih).reshape(self.x.shape) if need[0] else None,
@@ -196,6 +258,40 @@ class LSTMSequenceFunction(Function):
                  d2.T @ self.hs[:-1].reshape(steps * batch, hidden) if need[4] else None]
         db = d2.sum(axis=0) if any(need[5:]) else None
         return tuple(grads) + (db,) * (len(need) - 5)
+
+
+def _activate_in_place(xp, gates, hidden, scratch):
+    """[a_i, a_f, a_g, a_o] -> [i, f, g, o] in place: σ on i, f, o and tanh on g  [E1, E3]."""
+    g = gates[:, 2 * hidden:3 * hidden]
+    xp.tanh(g, out=scratch)
+    gates *= 0.5  # σ(a) = (1 + tanh(a/2)) / 2 on all four blocks (it never overflows) ...
+    xp.tanh(gates, out=gates)
+    gates *= 0.5
+    gates += 0.5
+    g[...] = scratch  # ... then the g block gets its tanh back
+
+
+def _step_factors(xp, act, c_prev, tanh_c):
+    """For every step at once, the factors m with ∂L/∂gates = m ⊙ [dc, dc, dc, dh] and the factor
+    o ⊙ (1 - tanh²(c')) that carries ∂L/∂h into ∂L/∂c (see ``_cell_backward``):
+
+        m = [g σ'(a_i), c σ'(a_f), i (1 - g²), tanh(c') σ'(a_o)],  σ' = s (1 - s)  [E1], tanh' = 1 - tanh²  [E3]
+    """
+    steps, batch, four_h = act.shape
+    hidden = four_h // 4
+    m = 1 - act
+    m *= act  # s (1 - s) for every block; the g block is replaced below
+    m4, (i, f, g, o) = m.reshape(steps, batch, 4, hidden), (act[..., k * hidden:(k + 1) * hidden] for k in range(4))
+    m4[:, :, 0] *= g
+    m4[:, :, 1] *= c_prev
+    xp.multiply(g, g, out=m4[:, :, 2])
+    xp.subtract(1, m4[:, :, 2], out=m4[:, :, 2])
+    m4[:, :, 2] *= i
+    m4[:, :, 3] *= tanh_c
+    through_h = tanh_c * tanh_c
+    xp.subtract(1, through_h, out=through_h)
+    through_h *= o
+    return m, through_h
 
 
 def embedding(indices, weight, padding_idx=None):
