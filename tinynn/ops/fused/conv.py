@@ -71,14 +71,14 @@ def _offsets(kernel, stride, out_hw):
             yield i, j, (slice(None), slice(None), slice(i, i + sh * oh, sh), slice(j, j + sw * ow, sw))
 
 
-def im2col(x, kernel, stride, padding, out_hw, fill=0.0):
+def im2col(x, kernel, stride, padding, out_hw, fill=0.0, out=None):
     """(N, C, H, W) -> (N, C, kh, kw, OH, OW): entry [n, c, i, j, y, x] is the input pixel that
     offset (i, j) of the window at output position (y, x) sees (padding, of value ``fill``,
-    included)."""
+    included). ``out``: an array of that shape to write into (a view is fine)."""
     xp = backend.xp_of(x)
     xpad = _pad(x, padding, fill)
     n, c = x.shape[:2]
-    cols = xp.empty((n, c) + tuple(kernel) + tuple(out_hw), dtype=x.dtype)
+    cols = xp.empty((n, c) + tuple(kernel) + tuple(out_hw), dtype=x.dtype) if out is None else out
     for i, j, window in _offsets(kernel, stride, out_hw):
         cols[:, :, i, j] = xpad[window]
     return cols
@@ -104,6 +104,11 @@ class Conv2dFunction(Function):
         ∂L/∂W_2d = Σ_n G_n cols_nᵀ         (the dense layer's δ aᵀ, summed over images and patches)
         ∂L/∂b    = Σ_n Σ_patches G_n
         ∂L/∂cols_n = W_2dᵀ G_n, then col2im puts it back on the input pixels.
+
+    The bias rides in the matrix products as one more column of W_2d, with a row of ones
+    under the patches: W a + b = [W b] [a; 1]. Then Σ_n G_n [cols_n; 1]ᵀ gives ∂L/∂W_2d and,
+    in its last column, ∂L/∂b: no separate pass adding b to, or summing G over, the whole
+    (N, O, OH, OW) output.
     """
 
     def __init__(self, stride=1, padding=0):
@@ -122,35 +127,38 @@ class Conv2dFunction(Function):
                 f"conv2d: input is {x.dtype} but the weight is {weight.dtype}"
                 f"{'' if bias is None or bias.dtype == weight.dtype else f' and the bias {bias.dtype}'}; convert one of them, e.g. "
                 f"x.to(dtype='{weight.dtype}') (float32 data) or model.to(dtype='{x.dtype}')")
+        xp = backend.xp_of(x)
         self.kernel = tuple(weight.shape[2:])
         self.out_hw = _check_geometry("conv2d", x.shape, self.kernel, self.stride, self.padding)
         n, o = x.shape[0], weight.shape[0]
         self.x_shape, self.weight = x.shape, weight
         pixels = self.out_hw[0] * self.out_hw[1]
         patch = x.shape[1] * self.kernel[0] * self.kernel[1]  # not -1: an empty batch has no size to infer from
-        self.cols = im2col(x, self.kernel, self.stride, self.padding, self.out_hw).reshape(n, patch, pixels)
-        out = weight.reshape(o, -1) @ self.cols  # (O, K) @ (N, K, L) -> (N, O, L): already NCHW
+        self.cols = xp.empty((n, patch + (bias is not None), pixels), dtype=x.dtype)
+        im2col(x, self.kernel, self.stride, self.padding, self.out_hw,
+               out=self.cols[:, :patch].reshape((n, x.shape[1]) + self.kernel + self.out_hw))
+        w2d = weight.reshape(o, patch)
         if bias is not None:
-            out += bias[:, None]
+            self.cols[:, patch] = 1  # the row of ones the bias multiplies
+            w2d = xp.concatenate([w2d, bias[:, None]], axis=1)
+        out = w2d @ self.cols  # (O, K) @ (N, K, L) -> (N, O, L): already NCHW
         return out.reshape((n, o) + self.out_hw)
 
     def backward(self, grad):
         need = self.needs_input_grad
         n, o = grad.shape[:2]
         g = grad.reshape(n, o, self.out_hw[0] * self.out_hw[1])  # (N, O, L)
-        w2d = self.weight.reshape(o, -1)
+        patch = self.cols.shape[1] - (len(need) == 3)
         grad_x = grad_w = grad_b = None
         if need[0]:
-            dcols = (w2d.T @ g).reshape((n, self.x_shape[1]) + self.kernel + self.out_hw)
+            dcols = (self.weight.reshape(o, patch).T @ g).reshape((n, self.x_shape[1]) + self.kernel + self.out_hw)
             grad_x = col2im(dcols, self.x_shape, self.kernel, self.stride, self.padding, self.out_hw)
-        if need[1]:
-            # batched (O, L) @ (L, K) per image, then Σ over images: faster than one einsum here
-            grad_w = (g @ self.cols.transpose(0, 2, 1)).sum(axis=0).reshape(self.weight.shape)
-        if len(need) == 2:
-            return grad_x, grad_w
-        if need[2]:
-            grad_b = g.sum(axis=(0, 2))
-        return grad_x, grad_w, grad_b
+        if any(need[1:]):
+            # batched (O, L) @ (L, K [+ 1]) per image, then Σ over images: faster than one einsum here
+            both = (g @ self.cols.transpose(0, 2, 1)).sum(axis=0)
+            grad_w = both[:, :patch].reshape(self.weight.shape) if need[1] else None
+            grad_b = both[:, patch] if len(need) == 3 and need[2] else None
+        return (grad_x, grad_w) if len(need) == 2 else (grad_x, grad_w, grad_b)
 
 
 def _windows(x, kernel, stride, padding, out_hw, fill):
