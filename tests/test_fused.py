@@ -196,3 +196,20 @@ def test_float32_stays_float32_in_value_and_gradient(rng, name):
     y = _FLOAT32_OPS[name](x)
     (y.sum() if y.ndim else y).backward()
     assert (y.dtype, x.grad.dtype) == (np.float32, np.float32)
+
+
+def test_gelu_float32_kernel_at_the_extremes_like_torch():
+    """The float32 GELU (Φ from Eigen's erf with the constants folded in, clamped to [0, 1]) is
+    exactly 0 far left and x far right, and its gradient stays finite without underflow there."""
+    torch = pytest.importorskip("torch")
+    x = np.array([-1e30, -100, -13.5, -8, -5.7, -5.6, -3, -1e-3, 0, 1e-3, 2, 5.7, 8, 100, 1e30], np.float32)
+    with np.errstate(all="raise"):
+        ours = tn.tensor(x, requires_grad=True)
+        out = F.gelu(ours)
+        out.backward(tn.ones(out.shape))
+    xt = torch.tensor(x, requires_grad=True)
+    ref = torch.nn.functional.gelu(xt)
+    ref.backward(torch.ones_like(ref))
+    np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=2e-6, atol=2e-6)  # as test_layernorm
+    np.testing.assert_allclose(ours.grad, xt.grad.numpy(), rtol=2e-6, atol=2e-6)
+    assert (out.numpy()[:5] == 0).all() and (out.numpy()[-4:] == x[-4:]).all()

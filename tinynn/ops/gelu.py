@@ -67,7 +67,9 @@ _INV_SQRT_2 = 1 / math.sqrt(2)
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
 _SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
 _LOG2_E = 1 / math.log(2)
-_EXP2_FLOOR = (-1021.0, -125.0)  # float64, float32: the smallest exponents whose 2^e is still a normal number
+# float64, float32: beyond this |x|, x φ(x) would fall below the smallest normal number (2^-1021, 2^-125
+# as exponents of 2); taken at the bound instead it is still negligible next to Φ and never underflows
+_PHI_CLAMP = (37.0, 13.0)
 _TANH_CUBIC = 0.044715  # GELU's tanh form (Hendrycks & Gimpel): √(2/π)(x + 0.044715 x³)
 
 
@@ -123,6 +125,24 @@ def _erf_single(x):
     return out
 
 
+# Φ(x) = ½ + ½ erf(x/√2) with Eigen's erf: the 1/√2 and the ½ folded into the coefficients
+# (u = x/√2, so u^(2k) = x^(2k)/2^k), which saves passes over the array
+_CDF_ALPHA = tuple(c / (2 ** k * 2 * math.sqrt(2)) for k, c in enumerate(_ALPHA))
+_CDF_BETA = tuple(c / 2 ** k for k, c in enumerate(_BETA))
+_CDF_CLIP = 4 * math.sqrt(2)  # Eigen's [-4, 4] for u = x/√2
+
+
+def _normal_cdf_single(x):
+    """Φ(x) in float32: Eigen's erf of x/√2 with the constants folded in (see _CDF_ALPHA)."""
+    x = backend.xp_of(x).clip(x, -_CDF_CLIP, _CDF_CLIP)
+    z = x * x
+    out = _poly(_CDF_ALPHA, z)
+    out *= x
+    out /= _poly(_CDF_BETA, z)
+    out += 0.5
+    return backend.xp_of(x).clip(out, 0, 1, out=out)  # exactly 0 beyond the clamp (0.5 - 0.5 rounds to ±6e-8)
+
+
 class ErfFunction(Function):
     """erf(x) = 2/√π ∫₀ˣ e^(-t²) dt;  d/dx erf(x) = 2/√π · e^(-x²)."""
 
@@ -156,15 +176,17 @@ class GELUFunction(Function):
             t = xp.tanh(inner)
             self.save(x, t)
             out = t + 1
+            out *= x
+            out *= 0.5
+            return out
+        if x.dtype.itemsize < 8:
+            cdf = _normal_cdf_single(x)
         else:
             cdf = erf_array(x * _INV_SQRT_2)
             cdf += 1
             cdf *= 0.5
-            self.save(x, cdf)
-            out = cdf * 2  # x · Φ(x) below, with the ½ folded in
-        out *= x
-        out *= 0.5
-        return out
+        self.save(x, cdf)
+        return cdf * x  # x · Φ(x)
 
     def backward(self, grad):
         x, kept = self.saved
@@ -180,11 +202,12 @@ class GELUFunction(Function):
             slope += 1 + t
             slope *= 0.5
         else:
-            slope = x * x
+            bound = _PHI_CLAMP[x.dtype.itemsize < 8]
+            xc = xp.clip(x, -bound, bound)  # (a clip with both bounds: NumPy's maximum is ~4x slower)
+            slope = xc * xc
             slope *= -0.5 * _LOG2_E  # e^(-x²/2) = 2^(-x²/2 · log2 e): NumPy's exp2 is ~2x faster than exp
-            xp.maximum(slope, _EXP2_FLOOR[x.dtype.itemsize < 8], out=slope)  # no underflow: φ ≥ 2^-125 (beyond |x| ≈ 13)
             slope = xp.exp2(slope, out=slope)
-            slope *= x
+            slope *= xc
             slope *= _INV_SQRT_2PI  # x φ(x)
             slope += kept  # + Φ(x)
         slope *= grad
