@@ -64,4 +64,5 @@ from tinynn import autograd  # noqa: E402
 from tinynn.autograd import Variable  # noqa: E402
 
 from tinynn import accelerator, backends, cuda, utils  # noqa: E402  torch.cuda / backends / accelerator / utils
+from tinynn import linalg  # noqa: E402  torch.linalg (norms)
 from tinynn import onnx  # noqa: E402  tn.onnx.export (the onnx package itself is imported only when exporting)

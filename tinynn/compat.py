@@ -38,6 +38,7 @@ MODULES = {
     "torch.utils": "tinynn.utils",
     "torch.utils.data": "tinynn.data",
     "torch.autograd": "tinynn.autograd",
+    "torch.linalg": "tinynn.linalg",
     "torch.cuda": "tinynn.cuda",
     "torch.backends": "tinynn.backends",
     "torch.accelerator": "tinynn.accelerator",

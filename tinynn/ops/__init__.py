@@ -8,6 +8,7 @@ Primitives (a hand-written backward each, tagged with its equation):
     shape.py       reshape permute broadcast_to getitem setitem cat stack to_copy
 Compositions (PyTorch's surface built from the primitives; no backward to get wrong):
     compose.py     size view expand repeat split gather masked_fill var std logsumexp ...
+    more.py        sort topk diag outer norm unique scatter index_add pad new_* (primitives: more_primitives.py)
 Fused kernels (one node where a benchmark shows it pays; each names its reference composition):
     fused/         linear, losses, conv and pooling, embedding and LSTM
 
@@ -18,9 +19,10 @@ tests/test_registry.py fails if the three disagree.
 from tinynn.ops import activation, arithmetic, compose, elementwise, gelu, reduction, shape
 from tinynn.ops.fused import attention, conv, linear, loss, normalization, recurrent
 from tinynn.ops import activations_extra, batch_norm, layers_extra, losses_extra  # noqa: E402 - PyTorch's wider surface
+from tinynn.ops import more, more_primitives  # noqa: E402 - sorting, norms, scatter, pad ...
 from tinynn.tensor import Tensor
 
-FAMILIES = (arithmetic, elementwise, activation, reduction, shape, compose, linear, loss, conv, recurrent, activations_extra, batch_norm, layers_extra, losses_extra, gelu, normalization, attention)
+FAMILIES = (arithmetic, elementwise, activation, reduction, shape, compose, linear, loss, conv, recurrent, activations_extra, batch_norm, layers_extra, losses_extra, gelu, normalization, attention, more_primitives, more)
 FUNCTIONS = {name: getattr(module, name) for module in FAMILIES for name in module.__all__}
 
 # ops that are torch.nn.functional only (not torch.x): F.x but not tn.x
@@ -41,10 +43,13 @@ TENSOR_METHODS = (
     "all", "any", "mm", "bmm", "eq", "ne", "gt", "ge", "lt", "le", "logical_and", "logical_or", "logical_xor",
     "logical_not", "clone", "allclose", "equal", "is_floating_point", "erf",
     "isclose", "nonzero", "argwhere",
+    "topk", "sort", "argsort", "flip", "roll", "norm", "floor", "ceil", "round", "trunc", "cumprod", "isnan",
+    "isinf", "isfinite", "scatter", "scatter_add", "index_add", "diag", "outer", "unique", "bincount",
 )
 # x.name_(...) writes FUNCTIONS[name](x, ...) into x (autograd's in-place rules: Tensor._write)
 IN_PLACE = ("add", "sub", "mul", "div", "pow", "clamp", "clip", "exp", "log", "sqrt", "abs", "neg", "sigmoid",
-            "relu", "tanh", "masked_fill", "tril", "triu", "square", "sin", "cos", "reciprocal")
+            "relu", "tanh", "masked_fill", "tril", "triu", "square", "sin", "cos", "reciprocal",
+            "scatter", "scatter_add", "index_add", "floor", "ceil", "round", "trunc", "cumprod")
 
 
 def _in_place(name):
@@ -61,8 +66,9 @@ def _in_place(name):
 def _attach():
     for name in TENSOR_METHODS:
         setattr(Tensor, name, FUNCTIONS[name])
-    for name, fn in compose.METHOD_ONLY.items():
-        setattr(Tensor, name, fn)
+    for family in FAMILIES:  # x.new_zeros(...), x.to(...): methods with no tn.x
+        for name, fn in getattr(family, "METHOD_ONLY", {}).items():
+            setattr(Tensor, name, fn)
     for name in IN_PLACE:
         setattr(Tensor, name + "_", _in_place(name))
     Tensor.T = property(shape.reverse_axes, doc="All axes reversed (a matrix transposed).")
