@@ -245,8 +245,21 @@ def coretype_lines(results):
     return lines + [""]
 
 
+def baseline_lines(results):
+    b = results["baseline"]
+    lines = [f"## Before and after: this checkout against `{b['baseline']}`", "",
+             "Each version in its own process, the two taking turns round after round (benchmarks/baseline.py); "
+             "ratio = this / baseline per round, median (quartiles). Issue 11's goal: no step more than 3 % slower.",
+             "", "| step | this | baseline | this / baseline | ≤ 1.03× |", "|---|---|---|---|---|"]
+    for r in b["rows"]:
+        ok = "met" if r["ratio"]["median"] <= 1.03 else "not met"
+        lines.append(f"| {r['step']} | {r['this'] * 1e6:,.1f} µs | {r['baseline'] * 1e6:,.1f} µs | "
+                     f"{fmt_ratio(r['ratio'])} | {ok} |")
+    return lines + [""]
+
+
 SECTIONS = [("mlp", mlp_lines), ("overhead", overhead_lines), ("memory", memory_lines), ("rows", rows_lines),
-            ("demo", demo_lines), ("coretype", coretype_lines)]
+            ("demo", demo_lines), ("coretype", coretype_lines), ("baseline", baseline_lines)]
 
 
 def busy_warning(results):

@@ -3,6 +3,7 @@
     python -m benchmarks                    # the full run (several minutes on 2 cores)
     python -m benchmarks --quick            # few turns, small sizes: checks everything runs (< 1 min)
     python -m benchmarks --threads 1        # every library on one thread
+    python -m benchmarks --only overhead --baseline b6bb6ac   # before/after against a revision
     python -m benchmarks --update-results   # a full run that rewrites the committed benchmarks/results.*
 
 By default the files go to ``benchmarks-out/`` (ignored by git) so a run leaves the checkout
@@ -16,7 +17,7 @@ import pathlib
 import sys
 import time
 
-from benchmarks import external, machine, mlp, report, sections
+from benchmarks import baseline, external, machine, mlp, report, sections
 
 HERE = pathlib.Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "benchmarks-out"
@@ -39,6 +40,9 @@ def parse_args(argv=None):
     p.add_argument("--no-write", action="store_true", help="print only; write no files")
     p.add_argument("--compare-coretype", metavar="NAME", default=None,
                    help="also run the MLP section in a subprocess with OPENBLAS_CORETYPE=NAME")
+    p.add_argument("--baseline", metavar="REV", default=None,
+                   help="also time the engine-bound steps of another revision (git rev or checkout folder), "
+                        "side by side (benchmarks/baseline.py)")
     p.add_argument("--child-json", default=None, help=argparse.SUPPRESS)  # coretype's subprocess mode
     args = p.parse_args(argv)
     if args.sizes is None:
@@ -86,6 +90,9 @@ def measure(args, torch):
         section("demo", external.bench_demo)
     if "coretype" in chosen:
         section("coretype", lambda: external.coretype_comparison(args, results["mlp"]))
+    if args.baseline:
+        section("baseline", lambda: baseline.compare(args.baseline, rounds=4 if args.quick else 8,
+                                                     threads=args.threads))
     results["load_during"] = [x for x in loads if x is not None]
     return results
 

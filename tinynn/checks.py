@@ -19,14 +19,15 @@ def prepare(fn, inputs, Tensor):
     """(inputs as Tensors on one device, their arrays, which of them require grad)."""
     arrays, needs = [], []
     for x in inputs:
-        if not isinstance(x, Tensor):
+        if not isinstance(x, Tensor):  # a number or a raw array: lift it to a constant Tensor
             return prepare(fn, _lift_constants(inputs, fn, Tensor), Tensor)
         arrays.append(x._data)
         needs.append(x._requires_grad)
-    kind = type(arrays[0])
-    for a in arrays:
-        if type(a) is not kind:
-            _check_one_device(fn, inputs)
+    if len(arrays) > 1:
+        kind = type(arrays[0])
+        for a in arrays:
+            if type(a) is not kind:  # one array type per device
+                _check_one_device(fn, inputs)
     return inputs, arrays, tuple(needs)
 
 
@@ -61,8 +62,17 @@ def _lift_constants(inputs, fn, Tensor):
         elif x is None:
             raise TypeError(f"{type(fn).__name__}: got None where a Tensor or a number was expected")
         else:
-            lifted.append(Tensor(x, device=ref.device))
+            try:  # a list of numbers is a constant too; a string, dict or object is a mistake
+                lifted.append(Tensor(x, device=ref.device))
+            except (TypeError, ValueError):
+                raise TypeError(f"{type(fn).__name__}: an operand is {type(x).__name__} {_short(x)}; expected a "
+                                "Tensor, a number or a (rectangular) list of numbers") from None
     return tuple(lifted)
+
+
+def _short(x, limit=40):
+    text = repr(x)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _check_one_device(fn, tensors):
@@ -75,27 +85,19 @@ def _check_one_device(fn, tensors):
     )
 
 
-def run_forward(fn, data, anomaly):
-    """``fn.forward(*data)`` as an array; NumPy's broadcast errors re-raised naming the op."""
-    try:
-        if anomaly:
-            return _checked_forward(fn, data)
-        out = fn.forward(*data)
-        if type(out) is not type(data[0]):  # e.g. a NumPy scalar from a full reduction
-            out = _as_array(fn, out)
-        return out
-    except ValueError as e:
-        if "broadcast" not in str(e) or "shapes" not in str(e):
-            raise
-        shapes = " and ".join(str(tuple(d.shape)) for d in data)
-        raise ValueError(
-            f"{type(fn).__name__}: shapes {shapes} cannot be broadcast together (axes are matched "
-            "from the right; each pair of sizes must be equal or one of them 1). Reshape an operand, "
-            "e.g. b.reshape(-1, 1), or check which axis is the batch axis."
-        ) from None
+def forward_error(fn, arrays, error):
+    """NumPy's broadcast error as one that names the op and the shapes (other errors unchanged)."""
+    if "broadcast" not in str(error) or "shapes" not in str(error):
+        return error
+    shapes = " and ".join(str(tuple(d.shape)) for d in arrays)
+    return ValueError(
+        f"{type(fn).__name__}: shapes {shapes} cannot be broadcast together (axes are matched "
+        "from the right; each pair of sizes must be equal or one of them 1). Reshape an operand, "
+        "e.g. b.reshape(-1, 1), or check which axis is the batch axis."
+    )
 
 
-def _as_array(fn, out):
+def as_output(fn, out):
     if hasattr(out, "_data") and hasattr(out, "creator"):  # a Tensor: forward works on arrays
         raise TypeError(
             f"{type(fn).__name__}.forward returned a Tensor; forward receives and returns raw arrays "
@@ -150,10 +152,10 @@ def check_finite(fn, array, where):
     raise FloatingPointError(f"{type(fn).__name__} produced {bad} in its {where}{origin}")
 
 
-def _checked_forward(fn, data):
+def checked_forward(fn, data):
     """forward under detect_anomaly: NumPy's own warnings off, our NaN/inf check on."""
     with backend.numpy.errstate(all="ignore"):
-        out = _as_array(fn, fn.forward(*data))
+        out = as_output(fn, fn.forward(*data))
     fn._created_at = _user_frame()
     check_finite(fn, out, "forward output")
     return out

@@ -49,7 +49,16 @@ class Function:
         inputs, arrays, needs = checks.prepare(self, inputs, Tensor)  # 2 -> a constant; one device
         record = True in needs and (modes.threads_away == 0 or modes.state.grad_enabled)  # modes.grad_enabled(), inlined
         self.needs_input_grad = needs if record else (False,) * len(needs)
-        result = Tensor._wrap(checks.run_forward(self, arrays, modes.threads_away and modes.state.anomaly))
+        if modes.threads_away and modes.state.anomaly:
+            out = checks.checked_forward(self, arrays)
+        else:
+            try:
+                out = self.forward(*arrays)
+            except ValueError as e:  # NumPy's broadcast error, re-raised naming the op
+                raise checks.forward_error(self, arrays, e) from None
+            if type(out) is not type(arrays[0]):  # a NumPy scalar from a full reduction (or a mistake)
+                out = checks.as_output(self, out)
+        result = Tensor._wrap(out)
         if record:  # remember how the result was made, for the backward walk
             self.inputs, self.clock = inputs, _write_clock
             result.creator, result._requires_grad = self, True
@@ -71,8 +80,9 @@ class Function:
     def release(self):
         """Free what backward kept: the graph is freed after backward."""
         if self.saved is Function.saved:  # the op kept its arrays as attributes: drop them all
-            self.__dict__.clear()
-        self.saved, self.inputs = (), None
+            self.__dict__.clear()  # (inputs too: the class default None is what is left)
+        else:
+            del self.saved, self.inputs
 
     def parents(self):
         """The input Tensors as they were when this op ran (an in-place write since then
@@ -419,14 +429,12 @@ def backward_pass(root, seed, retain_graph, deliver, stops=_NO_STOPS):
 def _add_grads(grads, owned, fn, upstream, input_grads):
     """Add each input's gradient to what is pending for it: the ownership rule in one place.
 
-    An array that backward made for one input alone is *owned*: a leaf may keep it as its
-    ``.grad``. A pass-through (Add returns ``upstream`` itself), one array sent to two inputs,
-    or a view of another array is *borrowed*: it is copied before a leaf keeps it.
+    A leaf may keep as its ``.grad`` only an array that backward made for it alone (*owned*).
+    A pass-through (Add returns ``upstream`` itself), a view of another array, or one array
+    given to two inputs is *borrowed*: the leaf keeps a copy.
     """
     for node, g in zip(fn.parents(), input_grads):
-        if g is None:
-            continue
-        if not node._requires_grad:
+        if g is None or not node._requires_grad:
             continue
         if type(g) is not type(upstream):  # a Tensor or a NumPy scalar from a backward: an array again
             g = checks.as_gradient_array(fn, g)
@@ -435,21 +443,24 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
         if node in grads:
             grads[node] = grads[node] + g  # a new array: owned
             owned.add(node)
-        elif node.creator is not None:  # an op's output: only leaves keep arrays, so no rule needed
-            grads[node] = g
         else:
             grads[node] = g
-            (owned.discard if _borrowed(g, upstream, input_grads) else owned.add)(node)
+            if node.creator is None and not (  # a leaf's first gradient: may it keep this array?
+                    g is upstream or g.base is not None or _given_twice(g, input_grads)):  # .base: a view
+                owned.add(node)
 
 
-def _borrowed(g, upstream, input_grads):
-    """Might another array alias ``g``? (the pass-through, a view, one array given to two inputs)"""
-    return g is upstream or backend.is_shared(g) or (len(input_grads) > 1 and sum(h is g for h in input_grads) > 1)
+def _given_twice(g, input_grads):
+    copies = 0
+    for h in input_grads:
+        if h is g:
+            copies += 1
+    return copies > 1
 
 
 def _accumulate(leaf, grad, owned):
     """leaf.grad += grad, in place once it exists (as PyTorch); each leaf keeps its own dtype."""
-    if grad.dtype != leaf._data.dtype:
+    if grad.dtype is not leaf._data.dtype and grad.dtype != leaf._data.dtype:  # `is`: the cheap usual case
         grad, owned = grad.astype(leaf._data.dtype), True
     if leaf._grad is None:
         leaf._grad = grad if owned else grad.copy()
@@ -536,10 +547,15 @@ def _seed(root, gradient, op):
 
 
 def _run_hooks(node, grad):
+    """The tensor's hooks in order, each seeing the previous one's result; retain_grad's
+    last of all, whenever it was registered (as PyTorch: .grad is what flows on)."""
     for hook in node._hooks:
-        result = hook(Tensor._wrap(grad)) if hook is not _retain else _retain(node, grad)
-        if result is not None:
-            grad = result._data if isinstance(result, Tensor) else result
+        if hook is not _retain:
+            result = hook(Tensor._wrap(grad))
+            if result is not None:
+                grad = result._data if isinstance(result, Tensor) else result
+    if _retain in node._hooks:
+        _retain(node, grad)
     return grad
 
 

@@ -33,7 +33,7 @@ def result_dtype(a, b):
 
 def promote(a, b):
     """``a`` and ``b`` converted to their common dtype (unchanged when they already agree)."""
-    if a.dtype == b.dtype:  # the usual case, first: the hot path pays one comparison
+    if a.dtype is b.dtype or a.dtype == b.dtype:  # the usual case first: the hot path pays one identity test
         return a, b
     common = result_dtype(a, b)
     return (a if a.dtype == common else a.astype(common)), (b if b.dtype == common else b.astype(common))

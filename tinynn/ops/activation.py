@@ -11,7 +11,8 @@ import math
 
 from tinynn import backend
 from tinynn.ops._underflow import quiet_underflow
-from tinynn.tensor import Function
+from tinynn.tensor import Function  # noqa: I001 - first: tensor.py imports the ops it needs
+from tinynn.ops.reduction import dim_index
 
 _exp_floor = {}  # dtype -> smallest exponent whose exp is still a normal number
 
@@ -129,8 +130,6 @@ class LogSoftmaxFunction(Function):
 
 def _dim(dim, x, op):
     """``dim`` checked against x's rank ("Dimension out of range" or a TypeError naming the op)."""
-    from tinynn.ops.reduction import dim_index
-
     return dim_index(dim, getattr(x, "ndim", 1), op)
 
 

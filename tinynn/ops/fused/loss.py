@@ -246,6 +246,13 @@ def _check_class_indices(op, target, n, classes):
                          f"(valid: 0..{classes - 1})")
 
 
+def _legacy(size_average, reduce, reduction):
+    """PyTorch's deprecated size_average/reduce as a reduction (the usual case: neither given)."""
+    if size_average is None and reduce is None:
+        return reduction
+    return _general().legacy_reduction(size_average, reduce, reduction)
+
+
 def _general():
     from tinynn.ops import losses_extra  # the compositions for the general cases (imports this module)
 
@@ -260,7 +267,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     >>> mse_loss(tn.tensor([0.9, 0.1]), tn.tensor([1.0, 0.0])).item()  # (0.01 + 0.01) / 2
     0.01...
     """
-    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy(size_average, reduce, reduction)
     if weight is None:
         return _paired_loss("mse_loss", MSELossFunction, input, target, reduction)
     op = "mse_loss"
@@ -285,7 +292,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     >>> cross_entropy(tn.tensor([[0.0, 0.0]]), tn.tensor([-100])).item()          # all ignored: nan
     nan
     """
-    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy(size_average, reduce, reduction)
     if not isinstance(input, Tensor):
         raise TypeError(f"cross_entropy: expected a Tensor of scores, got {type(input).__name__}")
     target = _as_target("cross_entropy", target, input)
@@ -312,7 +319,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     >>> bool(abs(nll_loss(F.log_softmax(z), tn.tensor([0])).item() - F.cross_entropy(z, tn.tensor([0])).item()) < 1e-6)
     True
     """
-    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy(size_average, reduce, reduction)
     if not isinstance(input, Tensor):
         raise TypeError(f"nll_loss: expected a Tensor of log-probabilities, got {type(input).__name__}")
     target = _as_target("nll_loss", target, input)
@@ -332,7 +339,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     >>> binary_cross_entropy(tn.tensor([0.0, 1.0]), tn.tensor([1.0, 1.0]), reduction="none").tolist()
     [100.0, 0.0]
     """
-    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy(size_average, reduce, reduction)
     if weight is None:
         return _paired_loss("binary_cross_entropy", BinaryCrossEntropyFunction, input, target, reduction)
     op = "binary_cross_entropy"
@@ -351,7 +358,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     >>> z.grad.tolist()  # σ(z) - y
     [-0.5, 0.0]
     """
-    reduction = _general().legacy_reduction(size_average, reduce, reduction)
+    reduction = _legacy(size_average, reduce, reduction)
     op = "binary_cross_entropy_with_logits"
     if weight is None and pos_weight is None:
         return _paired_loss(op, BinaryCrossEntropyWithLogitsFunction, input, target, reduction)
