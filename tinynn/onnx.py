@@ -250,7 +250,7 @@ def _layernorm(g, m, x):
     scale = g.weight(m.weight, name="ln_weight") if m.weight is not None else g.const(np.ones(shape), "ln_ones")
     bias = g.weight(m.bias, name="ln_bias") if m.bias is not None else None
     if g.opset >= 17:
-        # B is optional in ONNX, but onnxruntime 1.2x's SkipLayerNorm fusion crashes (SIGSEGV at
+        # B is optional in ONNX, but onnxruntime (1.32)'s SkipLayerNorm fusion crashes (SIGSEGV at
         # session creation) on a LayerNormalization without it: give zeros
         bias = bias if bias is not None else g.const(np.zeros(shape), "ln_zeros")
         return g.op("LayerNormalization", x, scale, bias, axis=axes[0], epsilon=float(m.eps))
