@@ -1,0 +1,21 @@
+"""How tensors, sizes and errors look when printed (what learners compare with tutorials)."""
+import torch
+
+print(torch.tensor([1.0, 2.0, 3.0]))
+print(torch.tensor([[0.1, -2.5], [3.25, 4.0]]))
+print(torch.tensor([1, 2, 3]))
+print(torch.tensor([True, False]))
+print(torch.tensor([1.5, 2.0], dtype=torch.float64))
+print(torch.tensor(3.5))
+print(torch.tensor([1.0, 2.0], requires_grad=True))
+print(torch.zeros(2, 3))
+print(torch.tensor([1e-8, 1.0]))
+print(torch.tensor([123456.0, 1.0]))
+print(torch.arange(3, dtype=torch.int32))
+print(torch.tensor([float("nan"), float("inf"), -1.0]))
+print(torch.tensor([]))
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = (x * 2).sum()
+print(y.grad_fn is not None, y.requires_grad, x.is_leaf, y.is_leaf)
+print(torch.tensor([[1, 2], [3, 4]]).shape == (2, 3 - 1), torch.zeros(2, 3).size() == (2, 3))
+print(f"{torch.tensor(2.5).item():.3f}", float(torch.tensor([4.0])), int(torch.tensor(7)))
