@@ -213,3 +213,18 @@ def test_gelu_float32_kernel_at_the_extremes_like_torch():
     np.testing.assert_allclose(out.numpy(), ref.detach().numpy(), rtol=2e-6, atol=2e-6)  # as test_layernorm
     np.testing.assert_allclose(ours.grad, xt.grad.numpy(), rtol=2e-6, atol=2e-6)
     assert (out.numpy()[:5] == 0).all() and (out.numpy()[-4:] == x[-4:]).all()
+
+
+def test_attention_nan_key_reaches_only_the_queries_that_may_see_it(rng):
+    """The causal mask enters the fused kernel as an added -inf; a nan score at a masked place would
+    survive that (nan - inf = nan), so the kernel masks again by where: queries before the nan
+    key are untouched, as in the reference composition (masked_fill), and as before this layout.
+    (PyTorch's CPU kernel adds its mask and gives nan to every query of that batch.)"""
+    from tinynn.ops.fused.attention import scaled_dot_product_attention_reference
+
+    q, k, v = rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 4)), rng.standard_normal((2, 5, 3))
+    k[0, 3, 1] = np.nan  # key 3: queries 0, 1, 2 must not see it
+    ours = F.scaled_dot_product_attention(tn.tensor(q), tn.tensor(k), tn.tensor(v), is_causal=True).numpy()
+    plain = scaled_dot_product_attention_reference(tn.tensor(q), tn.tensor(k), tn.tensor(v), is_causal=True).numpy()
+    np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
+    assert np.isfinite(ours[0, :3]).all() and np.isnan(ours[0, 3:]).all() and np.isfinite(ours[1]).all()

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import math
 
+import numpy  # shapes only (numpy.broadcast_shapes); arrays go through backend.xp_of
+
 from tinynn import backend
 from tinynn.tensor import Function, Tensor
 
@@ -50,6 +52,13 @@ class ScaledDotProductAttentionFunction(Function):
 
     ``keep`` is a boolean "may attend" array (True = takes part) or None; an additive float mask,
     which may require grad, comes in as the fourth input.
+
+    Layout: the kernel works on Aᵀ (…, S, L), keys before queries, held in memory as (S, …, L):
+    the softmax's sums and maxima over the keys then run over the outermost axis, i.e. over
+    long contiguous rows of every query at once. Over the last axis, as A (…, L, S) would
+    have them, NumPy sets up every row of S values separately: the maximum of the GPT's
+    (12, 4, 64, 64) scores took 0.46 ms that way and takes 0.014 ms this way. The products
+    write into and read from that layout directly (BLAS takes the strides).
     """
 
     def __init__(self, scale, keep=None, dropout_p=0.0):
@@ -57,64 +66,101 @@ class ScaledDotProductAttentionFunction(Function):
 
     def forward(self, q, k, v, additive=None):
         xp = backend.xp_of(q)
-        scores = q @ xp.swapaxes(k, -1, -2)  # A = Q Kᵀ: (…, L, S)
-        scores *= self.scale * _LOG2_E  # in units of log2 (see _softmax_rows)
-        if additive is not None:
-            scores = scores + additive * _LOG2_E  # a new array: the mask may broadcast scores to a larger shape
-        if self.keep is not None:
-            scores = xp.where(self.keep, scores, -xp.inf)
-        probs = _softmax_rows(xp, scores, masked=additive is not None or self.keep is not None)
+        scores_t = _keys_first(xp, k, xp.swapaxes(q, -1, -2))  # Aᵀ = K Qᵀ: (…, S, L)
+        scores_t *= self.scale * _LOG2_E  # in units of log2 (see _softmax_over_keys)
+        if additive is not None:  # a new array: the mask may broadcast the scores to a larger shape
+            scores_t = scores_t + xp.swapaxes(additive, -1, -2) * _LOG2_E
+        probs_t = _softmax_over_keys(xp, scores_t, self.keep)
         self.drop = None
-        if self.dropout_p > 0:
-            self.drop = _dropout_scale(probs.shape, self.dropout_p, probs.dtype, backend.device_of(probs))
-        self.save(q, k, v, probs)
-        return (probs if self.drop is None else probs * self.drop) @ v  # O = P V
+        if self.dropout_p > 0:  # drawn as (…, L, S), the layout of P, so a seed gives the reference's mask
+            self.drop = _dropout_scale(probs_t.shape[:-2] + probs_t.shape[-1:] + probs_t.shape[-2:-1],
+                                       self.dropout_p, probs_t.dtype, backend.device_of(probs_t))
+        self.save(q, k, v, probs_t)
+        dropped_t = probs_t if self.drop is None else probs_t * xp.swapaxes(self.drop, -1, -2)
+        return xp.swapaxes(dropped_t, -1, -2) @ v  # O = P V
 
     def backward(self, grad):
-        q, k, v, probs = self.saved
+        q, k, v, probs_t = self.saved
         xp = backend.xp_of(grad)
         need = self.needs_input_grad
-        dropped = probs if self.drop is None else probs * self.drop
-        grad_v = xp.swapaxes(dropped, -1, -2) @ grad if need[2] else None  # ∂L/∂V = Pᵀ G
+        drop_t = None if self.drop is None else xp.swapaxes(self.drop, -1, -2)
+        grad_v = (probs_t if drop_t is None else probs_t * drop_t) @ grad if need[2] else None  # ∂L/∂V = Pᵀ G
         grad_q = grad_k = grad_mask = None
         if need[0] or need[1] or (len(need) > 3 and need[3]):
-            grad_p = grad @ xp.swapaxes(v, -1, -2)  # ∂L/∂P = G Vᵀ
-            if self.drop is not None:
-                grad_p *= self.drop
-            # softmax Jacobian: ∂L/∂A = P ⊙ (∂L/∂P - Σ_j ∂L/∂P_j P_j)
-            row = (grad_p * probs).sum(axis=-1, keepdims=True)
-            grad_p -= row
-            grad_p *= probs
+            grad_p = _keys_first(xp, v, xp.swapaxes(grad, -1, -2))  # (∂L/∂P)ᵀ = V Gᵀ
+            if drop_t is not None:
+                grad_p *= drop_t
+            # softmax Jacobian: ∂L/∂A = P ⊙ (∂L/∂P - Σ_keys ∂L/∂P ⊙ P)
+            grad_p -= (grad_p * probs_t).sum(axis=-2, keepdims=True)
+            grad_p *= probs_t
             if len(need) > 3 and need[3]:
-                grad_mask = grad_p.copy()
+                grad_mask = xp.swapaxes(grad_p, -1, -2).copy()  # as (…, L, S), the mask's layout
             grad_p *= self.scale
-            grad_q = grad_p @ k if need[0] else None  # ∂L/∂Q = ∂L/∂A K · scale
-            grad_k = xp.swapaxes(grad_p, -1, -2) @ q if need[1] else None  # ∂L/∂K = ∂L/∂Aᵀ Q · scale
+            grad_q = xp.swapaxes(grad_p, -1, -2) @ k if need[0] else None  # ∂L/∂Q = ∂L/∂A K · scale
+            grad_k = grad_p @ q if need[1] else None  # ∂L/∂K = ∂L/∂Aᵀ Q · scale
         grads = (grad_q, grad_k, grad_v, grad_mask)
         return grads[:len(need)]
 
 
-def _softmax_rows(xp, scores, masked):
-    """softmax over the last axis, in place; a row with every key masked gets zeros (as PyTorch's
-    scaled_dot_product_attention), not the 0/0 = nan of a plain softmax.
+def _keys_first(xp, a, b):
+    """a @ b, (…, S, E) @ (…, E, L) -> (…, S, L), written into an (S, …, L) array (see the class)."""
+    batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    out = xp.empty((a.shape[-2],) + batch + (b.shape[-1],), dtype=a.dtype)
+    return xp.matmul(a, b, out=xp.moveaxis(out, 0, -2))
+
+
+def _softmax_over_keys(xp, scores_t, keep):
+    """softmax of Aᵀ (…, S, L) over the keys (axis -2), in place where the layout allows; a query
+    whose keys are all masked gets zeros (as PyTorch's scaled_dot_product_attention), not the
+    0/0 = nan of a plain softmax.
+
+    The boolean mask comes in as an added 0 / -inf (in place, no copy of the scores); a nan score
+    at a masked place would survive that (nan - inf is nan), so then the mask is applied again by
+    ``where``, which drops it as the reference does.
 
     e^a = 2^(a·log2 e): the scores arrive multiplied by log2 e (folded into the scale), because
     NumPy's exp2 runs about twice as fast as its exp (the trick flash attention uses too)."""
-    top = scores.max(axis=-1, keepdims=True)
-    if masked:
-        top = xp.where(xp.isneginf(top), 0, top)  # fully masked rows: shift by 0, every exp is 0
+    if keep is not None:
+        scores_t = _add(scores_t, _blocked(xp, keep, scores_t.dtype))
+    top = scores_t.max(axis=-2, keepdims=True)
+    if keep is not None and bool(xp.isnan(top).any()):
+        scores_t = xp.where(xp.swapaxes(keep, -1, -2), scores_t, -xp.inf)
+        top = scores_t.max(axis=-2, keepdims=True)
+    top = xp.where(xp.isneginf(top), 0, top)  # fully masked queries (-inf everywhere): shift by 0, every exp is 0
     with backend.saturating():  # -1e38 - 3e38 in float32 saturates to -inf: exp is 0 either way
-        scores -= top
-    floor = -1021.0 if scores.dtype.itemsize == 8 else -125.0  # 2^floor is the smallest normal number
-    kept = scores >= floor  # masked (-inf) and negligible weights become exactly 0, with no underflow
-    xp.maximum(scores, floor, out=scores)
-    probs = xp.exp2(scores, out=scores)
+        scores_t -= top
+    floor = -1021.0 if scores_t.dtype.itemsize == 8 else -125.0  # 2^floor is the smallest normal number
+    kept = scores_t >= floor  # masked (-inf) and negligible weights become exactly 0, with no underflow
+    xp.clip(scores_t, floor, 0, out=scores_t)  # (a two-sided clip: NumPy's maximum is ~5x slower here)
+    probs = xp.exp2(scores_t, out=scores_t)
     probs *= kept
-    total = probs.sum(axis=-1, keepdims=True)
-    if masked:
-        total = xp.where(total == 0, 1, total)
-    probs /= total
+    total = probs.sum(axis=-2, keepdims=True)
+    probs /= xp.where(total == 0, 1, total)
     return probs
+
+
+def _add(scores_t, mask_t):
+    """scores_t + mask_t, in place when the mask does not broadcast the scores to a larger shape."""
+    if numpy.broadcast_shapes(scores_t.shape, mask_t.shape) == scores_t.shape:
+        scores_t += mask_t
+        return scores_t
+    return scores_t + mask_t
+
+
+def _blocked(xp, keep, dtype):
+    """The boolean "may attend" mask as an additive one, transposed to (…, S, L): 0 where a query
+    may look at a key, -inf where it may not (cached for the causal mask, which is reused)."""
+    key = (id(keep), dtype)
+    cached = _blocked_cache.get(key)
+    if cached is not None and cached[0] is keep:
+        return cached[1]
+    blocked = xp.ascontiguousarray(xp.swapaxes(xp.where(keep, 0.0, -xp.inf).astype(dtype), -1, -2))
+    if any(keep is mask for mask in _causal_cache.values()):
+        _blocked_cache[key] = (keep, blocked)
+    return blocked
+
+
+_blocked_cache = {}  # id(causal mask), dtype -> (the mask, its additive transposed form)
 
 
 def _check(op, query, key, value, attn_mask, is_causal, dropout_p):
