@@ -2,6 +2,7 @@
 
 Oracles: central differences in float64 (tn.gradcheck / tn.numerical_grad), PyTorch with
 copied weights (the `torch` fixture), and values computed by hand in the test."""
+import copy
 import math
 
 import numpy as np
@@ -133,23 +134,35 @@ def test_buffers_move_and_save():
 
 
 # ----------------------------------------------------------------------------- state dict
-def test_state_dict_is_a_snapshot_and_round_trips():
+def test_state_dict_shares_memory_like_torch_and_round_trips():
     a, b = MLP(), MLP()
     sd = a.state_dict()
-    a.fc1.weight.data[...] = 0  # later in-place training must not change a saved snapshot
-    assert np.all(a.fc1.weight.numpy() == 0)  # (.data shares memory with the parameter)
-    assert not np.all(host(sd["fc1.weight"]) == 0)
-    b.load_state_dict(sd)
-    assert np.array_equal(b.fc1.weight.numpy(), host(sd["fc1.weight"]))
+    kept = copy.deepcopy(sd)  # the PyTorch way to keep "the best weights so far"
+    a.fc1.weight.data[...] = 0  # an in-place update of the parameter ...
+    assert np.all(host(sd["fc1.weight"]) == 0)  # ... shows in its state dict, as in PyTorch
+    assert not sd["fc1.weight"].requires_grad and not np.all(host(kept["fc1.weight"]) == 0)
+    b.load_state_dict(kept)
+    assert np.array_equal(b.fc1.weight.numpy(), host(kept["fc1.weight"]))
     w = b.fc1.weight._data
     b.load_state_dict(a.state_dict())
     assert b.fc1.weight._data is w  # copied into the same array (optimizer state stays valid)
     assert np.all(b.fc1.weight.numpy() == 0)
 
 
+def test_state_dict_values_share_memory_exactly_when_torch_does(torch):
+    seen = []
+    for lib in (tn, torch):
+        m = lib.nn.Linear(3, 2)
+        sd = m.state_dict()
+        with lib.no_grad():
+            m.weight.add_(1.0)
+        seen.append((bool((sd["weight"] == m.weight).all()), sd["weight"].requires_grad, type(sd["weight"]).__name__))
+    assert seen[0][:2] == seen[1][:2] == (True, False) and seen[0][2] == seen[1][2] == "Tensor"
+
+
 def test_load_state_dict_reports_everything_and_changes_nothing():
     m = MLP()
-    before = m.state_dict()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
     bad = dict(before)
     del bad["fc2.bias"]
     bad["fc3.weight"] = np.zeros((3, 8), dtype="float32")
@@ -173,7 +186,7 @@ def test_load_state_dict_reports_everything_and_changes_nothing():
 @pytest.mark.parametrize("bad", [np.array(["a", "b", "c"]), np.full(3, 1 + 2j)])
 def test_load_state_dict_refuses_a_non_numeric_dtype_before_copying_anything(bad, device):
     m = MLP().to(device)
-    before = m.state_dict()
+    before = {k: v.clone() for k, v in m.state_dict().items()}
     sd = {k: np.full(v.shape, 7.0, dtype="float32") for k, v in before.items()}
     sd["fc2.bias"] = bad  # the last key: every other parameter would be copied first
     with pytest.raises(ValueError) as info:
@@ -188,7 +201,7 @@ def test_state_dict_keys_match_torch_and_load_into_torch(torch):
     theirs = tnn.Sequential(tnn.Linear(6, 5), tnn.ReLU(), tnn.Linear(5, 3)).double()
     sd = ours.state_dict()
     assert list(sd) == list(theirs.state_dict())
-    theirs.load_state_dict({k: torch.from_numpy(v.astype("float64")) for k, v in sd.items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy().astype("float64")) for k, v in sd.items()})
     x = np.random.default_rng(0).standard_normal((4, 6))
     expected = theirs(torch.from_numpy(x)).detach().numpy()
     np.testing.assert_allclose(ours.double()(tn.tensor(x)).numpy(), expected, rtol=1e-12)
@@ -227,7 +240,7 @@ def test_linear_and_sequential_match_torch(torch):
     tnn = torch.nn
     theirs = tnn.Sequential(tnn.Linear(5, 7), tnn.Tanh(), tnn.Linear(7, 4), tnn.Sigmoid(),
                             tnn.Linear(4, 3)).double()
-    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
     x = rng.standard_normal((6, 5))
     target = rng.integers(0, 3, 6)
     xt = tn.tensor(x, requires_grad=True)

@@ -198,7 +198,7 @@ def test_frozen_layer_with_every_optimizer_trains_the_rest():
         tn.manual_seed(0)
         model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1))
         model[0].requires_grad_(False)
-        frozen = {k: v.copy() for k, v in model.state_dict().items() if k.startswith("0.")}
+        frozen = {k: v.clone() for k, v in model.state_dict().items() if k.startswith("0.")}
         opt = getattr(optim, name)(model.parameters(), **kwargs)
         x = tn.randn(8, 3)
         for _ in range(3):

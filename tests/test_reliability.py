@@ -280,7 +280,7 @@ def test_failed_load_state_dict_changes_nothing(corrupt):
     source(tn.randn(5, 3))  # BatchNorm running stats move: every entry differs
     state = dict(source.state_dict())
     corrupt(state)
-    before = {k: v.copy() for k, v in model.state_dict().items()}
+    before = {k: v.clone() for k, v in model.state_dict().items()}
     with pytest.raises(RuntimeError, match="Error.*loading state_dict for Sequential; nothing was loaded") as info:
         model.load_state_dict(state)
     assert isinstance(info.value, ValueError)  # the old type still catches it

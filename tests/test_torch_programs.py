@@ -21,10 +21,7 @@ SHIM = PROGRAMS / "_torch_shim"
 ROOT = Path(__file__).resolve().parents[1]
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?\bnan\b|[-+]?\binf\b")
 # programs that show a difference tinynn keeps for now (docs/coming_from_pytorch.md); strict: a fix must remove them
-KNOWN_DIFFERENT = {
-    "best_weights.py": "state_dict() values are raw array copies, not Tensors sharing the parameters' memory "
-                       "(tinynn/nn/module.py)",
-}
+KNOWN_DIFFERENT = {}
 SCRIPTS = [pytest.param(name, marks=pytest.mark.xfail(reason=KNOWN_DIFFERENT[name], strict=True))
            if name in KNOWN_DIFFERENT else name
            for name in sorted(p.name for p in PROGRAMS.glob("*.py") if not p.name.startswith("_"))]

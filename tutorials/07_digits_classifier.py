@@ -41,6 +41,7 @@
 # A script finds it next to itself; a notebook started anywhere else (Colab, JupyterLab
 # opened at the repository root, jupytext --execute) looks in the working directory, in
 # its parents' tutorials/ folders and one level down (a clone inside the working directory).
+import copy
 import sys
 from pathlib import Path
 
@@ -258,7 +259,9 @@ for epoch in range(EPOCHS):
     for key, value in zip(history, (total / seen, val_loss, correct / seen, val_acc)):
         history[key].append(value)
     if val_acc > best[0]:
-        best = (val_acc, model.state_dict())  # a copy of the arrays: later steps don't change it
+        # state_dict() shares memory with the weights (as in PyTorch): without the deep copy, "best"
+        # would silently follow every later step
+        best = (val_acc, copy.deepcopy(model.state_dict()))
     print(f"epoch {epoch + 1:2d}: loss {total / seen:.4f}  val_loss {val_loss:.4f}  val_accuracy {val_acc:.3f}")
 
 model.load_state_dict(best[1])

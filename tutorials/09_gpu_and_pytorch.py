@@ -178,7 +178,7 @@ save(fig, "09_devices.png")
 # tinynn's names and layouts are PyTorch's: `nn.Linear.weight` is (out, in), `Sequential`
 # numbers its layers, and `state_dict()` uses the same keys ("0.weight", "0.bias", ...).
 # So the trained weights load into the equivalent `torch.nn` model after turning the arrays
-# into tensors. (Move the model to the CPU first, so the arrays are NumPy arrays.)
+# into torch tensors. (Move the model to the CPU first, so `np.array(v)` gives NumPy arrays.)
 
 # %%
 state = cpu_model.to("cpu").state_dict()

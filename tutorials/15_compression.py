@@ -148,7 +148,7 @@ for per_channel in (False, True):
 assert rows[-1][2] >= rows[0][2] - 0.01 and nbytes(q) < nbytes(teacher) / 3.8  # biases and scales stay float32
 q90 = quantize_model(pruned_models[0.9])
 nonzero = sum(int((a != 0).sum()) for a in pruned_models[0.9].state_dict().values() if a.ndim == 2)
-bitmask = sum(-(-a.size // 8) for a in pruned_models[0.9].state_dict().values() if a.ndim == 2)
+bitmask = sum(-(-a.numel() // 8) for a in pruned_models[0.9].state_dict().values() if a.ndim == 2)
 combined = bitmask + nonzero + (nbytes(q90) - sum(a.size for a in q90.state_dict_int8().values() if a.dtype == np.int8))
 rows.append(("pruned 90% + int8", combined, accuracy(q90)))
 print(rows[-1])

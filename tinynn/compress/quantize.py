@@ -150,7 +150,7 @@ class QuantizedModel(Module):
             if k in self.quantized:
                 out[k], out[k + ".scale"] = self.quantized[k].q, self.quantized[k].scale
             else:
-                out[k] = v
+                out[k] = backend.to_host(v)
         return out
 
 

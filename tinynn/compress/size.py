@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+from tinynn import backend
 from tinynn.tensor import Tensor
 
 
@@ -44,6 +45,7 @@ def sparse_nbytes(model):
         raise TypeError(f"sparse_nbytes: expected an nn.Module, got {type(model).__name__}")
     total = 0
     for a in model.state_dict().values():
+        a = backend.to_host(a)
         if a.ndim >= 2:
             nnz = int((a != 0).sum())
             total += min(-(-a.size // 8) + nnz * a.itemsize, a.nbytes)

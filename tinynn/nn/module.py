@@ -372,14 +372,20 @@ class Module:
                     yield (f"{module_prefix}.{name}" if module_prefix else name), t
 
     def state_dict(self):
-        """An ordered dict name -> raw array (a copy) of every parameter and persistent
-        buffer; keys match PyTorch's for the same model ('0.weight', 'fc1.bias').
-
-        Unlike PyTorch the arrays are copies, so a state dict kept as "the best weights so
-        far" does not change as the optimizer updates the parameters in place.
+        """An ordered dict name -> Tensor of every parameter and persistent buffer, as in
+        PyTorch: keys match PyTorch's for the same model ('0.weight', 'fc1.bias'), and each
+        value is detached and *shares memory* with its parameter, so it changes as the
+        optimizer updates the weights. Keep "the best weights so far" with
+        ``copy.deepcopy(model.state_dict())`` (or ``{k: v.clone() ...}``), as in PyTorch.
         Save it with ``tn.save(model.state_dict(), path)``.
+
+        >>> import tinynn as tn
+        >>> m = tn.nn.Linear(2, 1); sd = m.state_dict()
+        >>> with tn.no_grad(): _ = m.weight.add_(1)
+        >>> bool((sd["weight"] == m.weight).all())   # shares memory, as in PyTorch
+        True
         """
-        return OrderedDict((key, t._data.copy()) for key, t in self._state_items())
+        return OrderedDict((key, t.detach()) for key, t in self._state_items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy arrays from ``state_dict`` into the parameters and buffers, in place.

@@ -74,6 +74,8 @@ def _attach():
     Tensor.T = property(shape.reverse_axes, doc="All axes reversed (a matrix transposed).")
     Tensor.mT = property(compose.matrix_transpose, doc="The last two dims swapped.")
     Tensor.nelement = compose.numel
+    Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the values take (numel * itemsize).")
+    Tensor.itemsize = property(lambda self: self._data.itemsize, doc="Bytes per element.")
 
 
 _attach()

@@ -127,7 +127,7 @@ except ImportError:
     torch = None
 if torch is not None:
     twin = torch.nn.LSTM(hidden_size, hidden_size)
-    twin.load_state_dict({k: torch.tensor(v) for k, v in model.lstm.state_dict().items()})
+    twin.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.lstm.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((seq_len, 3, hidden_size)).astype("float32")
     ours, _ = model.lstm(tn.tensor(x))
     theirs, _ = twin(torch.tensor(x))
