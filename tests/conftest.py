@@ -18,7 +18,7 @@ settings.register_profile("dev", max_examples=100, deadline=None,
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 CUDA = pytest.param("cuda", marks=pytest.mark.skipif(
-    not backend.cuda_available(), reason="needs CuPy and a CUDA GPU (pip install 'tinynn[gpu]')"))
+    not backend.cuda_available(), reason="needs CuPy and a CUDA GPU (pip install 'tinynn-edu[gpu]')"))
 DEVICES = ["cpu", "strict", CUDA]
 
 

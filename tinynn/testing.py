@@ -1,6 +1,6 @@
 """Tools for testing ops and layers, yours included: hypothesis strategies and gradient checks.
 
-Needs the test extras (``pip install "tinynn[dev]"``) for the strategies.
+Needs the test extras (``pip install "tinynn-edu[dev]"``) for the strategies.
 
 >>> import tinynn as tn
 >>> from tinynn.testing import assert_gradcheck
@@ -42,7 +42,7 @@ def _st():
         import hypothesis.extra.numpy as hnp
         import hypothesis.strategies as st
     except ImportError as e:  # pragma: no cover - only without the dev extra
-        raise ImportError("tinynn.testing strategies need hypothesis: pip install 'tinynn[dev]'") from e
+        raise ImportError("tinynn.testing strategies need hypothesis: pip install 'tinynn-edu[dev]'") from e
     return st, hnp
 
 

@@ -32,7 +32,7 @@ def _import_cupy():
         except ImportError as e:
             raise RuntimeError(
                 "device='cuda' needs CuPy, which is not installed. "
-                "Install the GPU extra: pip install 'tinynn[gpu]' (or the cupy-cudaXXx wheel "
+                "Install the GPU extra: pip install 'tinynn-edu[gpu]' (or the cupy-cudaXXx wheel "
                 "that matches your CUDA), or use device='cpu'."
             ) from e
         try:
