@@ -10,7 +10,9 @@ with PyTorch's API and meaning: ``import tinynn as torch`` runs most teaching co
 """
 from tinynn import backend as _backend
 from tinynn import ops as _ops
-from tinynn.backend import Generator, cuda_available, default_dtype, device, manual_seed, set_default_dtype
+from tinynn import random
+from tinynn.backend import cuda_available, default_dtype, device, set_default_dtype
+from tinynn.random import Generator, initial_seed, manual_seed, seed
 from tinynn.modes import (
     detect_anomaly,
     enable_grad,

@@ -7,7 +7,11 @@ constant, evenly spaced, or random (seeded by ``tn.manual_seed`` or a ``tn.Gener
 """
 from __future__ import annotations
 
+import math
+import operator
+
 from tinynn import backend
+from tinynn import random
 from tinynn.tensor import Tensor
 
 __all__ = [
@@ -18,16 +22,87 @@ __all__ = [
 ]
 
 
-def _shape(shape, size=None):
+MAX_ELEMENTS = 2 ** 63 - 1  # a tensor's element count is an int64, as in PyTorch
+
+
+def _shape(shape, size=None, op="tensor"):
+    """The size ``op`` was given (separate ints, one tuple or list, or ``size=``) as a tuple
+    of ints. Ints, NumPy integers and 0-d integer tensors count, as in PyTorch; bools,
+    floats, float tensors and arrays do not.
+
+    >>> _shape((2, 3)), _shape(((2, 3),)), _shape((), size=[4])
+    ((2, 3), (2, 3), (4,))
+    >>> _shape((Tensor(backend.numpy.ones((2, 3))),), op="zeros")
+    Traceback (most recent call last):
+    ...
+    TypeError: zeros(): the size must be ints or one tuple of ints, ...; got a Tensor of shape (2, 3) ...
+    """
     shape = size if size is not None else shape
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    for n in shape:
-        if isinstance(n, bool) or not isinstance(n, int) and not (hasattr(n, "__index__") and not isinstance(n, float)):
-            raise TypeError(f"sizes must be ints, got {shape!r}")
-        if int(n) < 0:
-            raise RuntimeError(f"sizes must be non-negative, got {tuple(shape)}")
-    return tuple(int(n) for n in shape)
+    if not isinstance(shape, (tuple, list)):
+        shape = (shape,)
+    sizes = tuple(_size_item(n) for n in shape)
+    for n, got in zip(shape, sizes):
+        if got is None:
+            example = _SIZE_EXAMPLES.get(op, f"{op}(2, 3) or {op}((2, 3))")
+            raise TypeError(f"{op}(): the size must be ints or one tuple of ints, e.g. {example}; got {_describe(n)}")
+    if any(n < 0 for n in sizes):
+        raise RuntimeError(f"{op}(): sizes must be non-negative, got {sizes}")
+    return sizes
+
+
+_SIZE_EXAMPLES = {"full": "full((2, 3), 7.0)", "randint": "randint(0, 10, (2, 3))",
+                  "normal": "normal(0.0, 1.0, size=(2, 3))"}
+
+
+def _size_item(n):
+    """One size as an int, or None when ``n`` is not one."""
+    if isinstance(n, bool):
+        return None
+    if isinstance(n, int):
+        return n
+    data = n._data if isinstance(n, Tensor) else n
+    kind = getattr(getattr(data, "dtype", None), "kind", None)
+    if kind is not None and getattr(data, "ndim", None) is not None:  # NumPy scalars and arrays, Tensors
+        return int(data) if data.ndim == 0 and kind in "iu" else None
+    try:
+        return operator.index(n)  # other integer types
+    except TypeError:
+        return None
+
+
+def _describe(n):
+    data = n._data if isinstance(n, Tensor) else n
+    if getattr(data, "ndim", 0):
+        hint = " (for another tensor's shape, pass t.shape)"
+        return f"a{'' if isinstance(n, Tensor) else 'n'} {type(n).__name__} of shape {tuple(data.shape)}{hint}"
+    text = repr(n)
+    return f"{type(n).__name__} {text if len(text) <= 40 else text[:40] + '...'}"
+
+
+def allocate(op, shape, dtype, make):
+    """``make()``: a new array of ``shape`` and ``dtype``; sizes too large for one array, or
+    for the memory, become a RuntimeError naming ``op`` ("zeros()", "Linear") and the size (PyTorch raises one too)
+    instead of NumPy's "Maximum allowed dimension exceeded" or a MemoryError.
+
+    >>> import numpy as np
+    >>> allocate("zeros()", (10 ** 20,), np.dtype("float32"), lambda: np.zeros(10 ** 20))
+    Traceback (most recent call last):
+    ...
+    RuntimeError: zeros(): the size (100000000000000000000,) has 100000000000000000000 elements, more than ...
+    """
+    count = math.prod(shape)
+    if count > MAX_ELEMENTS:
+        raise RuntimeError(f"{op}: the size {tuple(shape)} has {count} elements, more than a tensor can hold "
+                           "(2**63 - 1)")
+    try:
+        return make()
+    except (MemoryError, ValueError, OverflowError) as error:
+        nbytes = count * backend.numpy.dtype(dtype).itemsize
+        why = "not enough memory" if isinstance(error, MemoryError) else "too large for one array"
+        raise RuntimeError(f"{op}: cannot allocate a {dtype} tensor of size {tuple(shape)} "
+                           f"({nbytes / 2 ** 30:.3g} GiB): {why}") from None
 
 
 def _float_dtype(dtype, op):
@@ -90,10 +165,13 @@ def _host_values(data):
 
 
 # -- filled -----------------------------------------------------------------------------------
-def _filled(fill, shape, dtype, device, requires_grad, size=None):
+def _filled(fill, shape, dtype, device, requires_grad, size=None, op=None):
     device = backend.check_device(device or "cpu")
     dtype = backend.as_dtype(dtype) or backend.default_dtype()
-    return _made(getattr(backend.xp_for(device), fill)(_shape(shape, size), dtype=dtype), requires_grad)
+    op = op or fill
+    shape = _shape(shape, size, op)
+    make = getattr(backend.xp_for(device), fill)
+    return _made(allocate(f"{op}()", shape, dtype, lambda: make(shape, dtype=dtype)), requires_grad)
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad=False, size=None):
@@ -118,7 +196,7 @@ def ones(*shape, dtype=None, device=None, requires_grad=False, size=None):
 
 def empty(*shape, dtype=None, device=None, requires_grad=False, size=None):
     """An uninitialised tensor (tinynn fills it with zeros, so nothing random leaks in)."""
-    return _filled("zeros", shape, dtype, device, requires_grad, size)
+    return _filled("zeros", shape, dtype, device, requires_grad, size, op="empty")
 
 
 def full(size, fill_value, dtype=None, device=None, requires_grad=False):
@@ -130,7 +208,7 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     """
     if dtype is None:
         dtype = backend.infer_dtype(fill_value)
-    t = zeros(size, dtype=dtype, device=device)
+    t = _filled("zeros", (size,), dtype, device, False, op="full")
     t._data[...] = fill_value
     return t.requires_grad_(requires_grad) if requires_grad else t
 
@@ -198,7 +276,7 @@ def full_like(input, fill_value, dtype=None, device=None, requires_grad=False): 
 def _random(kind, shape, dtype, device, requires_grad, generator, op, **kw):
     dtype = _float_dtype(dtype, op)
     device = backend.check_device(device or "cpu")
-    draw = getattr(backend.rng_of(generator), kind)(size=shape, **kw)
+    draw = allocate(f"{op}()", shape, dtype, lambda: getattr(random.rng_of(generator), kind)(size=shape, **kw))
     return _made(backend.to_device(backend.numpy.asarray(draw, dtype=dtype), device), requires_grad)
 
 
@@ -209,7 +287,7 @@ def randn(*shape, dtype=None, device=None, requires_grad=False, generator=None, 
     >>> tn.manual_seed(0); a = tn.randn(3); tn.manual_seed(0); bool((a == tn.randn(3)).all())
     True
     """
-    return _random("standard_normal", _shape(shape, size), dtype, device, requires_grad, generator, "randn")
+    return _random("standard_normal", _shape(shape, size, "randn"), dtype, device, requires_grad, generator, "randn")
 
 
 def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None, size=None):
@@ -219,7 +297,7 @@ def rand(*shape, dtype=None, device=None, requires_grad=False, generator=None, s
     >>> x = tn.rand(1000); x.shape, bool((x >= 0).all() and (x < 1).all())
     ((1000,), True)
     """
-    return _random("random", _shape(shape, size), dtype, device, requires_grad, generator, "rand")
+    return _random("random", _shape(shape, size, "rand"), dtype, device, requires_grad, generator, "rand")
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False):  # noqa: A002
@@ -243,7 +321,8 @@ def normal(mean, std, size=None, *, generator=None, dtype=None, device=None, req
         raise TypeError("normal(mean, std) with numbers needs size=, e.g. tn.normal(0.0, 1.0, size=(3,))")
     if std < 0:
         raise RuntimeError(f"normal: std must be >= 0, got {std}")
-    return _random("normal", _shape((size,)), dtype, device, requires_grad, generator, "normal", loc=mean, scale=std)
+    shape = _shape((size,), op="normal")
+    return _random("normal", shape, dtype, device, requires_grad, generator, "normal", loc=mean, scale=std)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -257,7 +336,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if high <= low:
         raise RuntimeError(f"randint: expects low < high, got low={low}, high={high}")
     dtype = backend.as_dtype(dtype) or backend.numpy.dtype("int64")
-    draw = backend.rng_of(generator).integers(low, high, size=_shape((size,)))
+    shape = _shape((size,), op="randint")
+    draw = allocate("randint()", shape, "int64", lambda: random.rng_of(generator).integers(low, high, size=shape))
     return _made(backend.to_device(draw.astype(dtype), backend.check_device(device or "cpu")), requires_grad)
 
 
@@ -267,7 +347,7 @@ def randint_like(input, low, high=None, dtype=None):  # noqa: A002
 
 def randperm(n, *, generator=None, dtype=None, device=None):
     """A random permutation of 0..n-1."""
-    perm = backend.rng_of(generator).permutation(int(n))
+    perm = random.rng_of(generator).permutation(int(n))
     return _made(backend.to_device(perm.astype(backend.as_dtype(dtype) or "int64"), backend.check_device(device or "cpu")), False)
 
 
@@ -285,7 +365,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
                            "numbers with a positive sum in each row")
     if not replacement and num_samples > (rows > 0).sum(1).min():
         raise RuntimeError("multinomial: cannot draw more samples than there are non-zero weights without replacement")
-    rng = backend.rng_of(generator)
+    rng = random.rng_of(generator)
     picks = np.stack([rng.choice(len(r), size=num_samples, replace=replacement, p=r / r.sum()) for r in rows])
     picks = picks.reshape(weights.shape[:-1] + (num_samples,))
     return Tensor._wrap(backend.to_device(picks.astype(np.int64), input.device))
@@ -294,7 +374,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None):  # no
 def bernoulli(input, p=None, *, generator=None):  # noqa: A002
     """1 with probability ``input`` (elementwise), else 0."""
     prob = backend.to_host(input._data) if p is None else backend.numpy.full(input.shape, p)
-    draw = backend.rng_of(generator).random(input.shape) < prob
+    draw = random.rng_of(generator).random(input.shape) < prob
     return Tensor._wrap(backend.to_device(draw.astype(input.dtype), input.device))
 
 

@@ -10,6 +10,7 @@ The device boilerplate at the top of most PyTorch programs runs unchanged:
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn import random
 
 
 def is_available() -> bool:
@@ -42,7 +43,7 @@ def manual_seed(seed) -> None:
 
     >>> import tinynn as tn; tn.cuda.manual_seed(0)
     """
-    backend.manual_seed(seed)
+    random.manual_seed(seed)
 
 
 manual_seed_all = manual_seed

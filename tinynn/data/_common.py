@@ -6,6 +6,7 @@ Tensors only when a batch is handed out.
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn import random
 from tinynn.tensor import Tensor
 
 np = backend.numpy  # host-only: data is prepared on the CPU, batches move afterwards
@@ -37,14 +38,14 @@ def where(a) -> str:
 def seeded(seed):
     """A NumPy generator: tinynn's global one when ``seed`` is None (so ``tn.manual_seed``
     repeats a run), else a fresh one from ``seed``."""
-    return backend.rng() if seed is None else np.random.default_rng(seed)
+    return random.rng() if seed is None else np.random.default_rng(seed)
 
 
 def rng_of(generator, where="DataLoader"):
     """The NumPy generator to draw from: ``generator.rng`` (a ``tn.Generator``), a NumPy
     Generator as it is, or tinynn's global generator when ``generator`` is None."""
     if generator is None:
-        return backend.rng()
+        return random.rng()
     if isinstance(generator, np.random.Generator):
         return generator
     inner = getattr(generator, "rng", None)

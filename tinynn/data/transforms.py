@@ -33,6 +33,7 @@ from __future__ import annotations
 import numbers
 
 from tinynn import backend
+from tinynn import random
 from tinynn.tensor import Tensor
 
 np = backend.numpy  # augmentation runs on the host
@@ -193,7 +194,7 @@ class RandomCrop(_Transform):
         if images.shape[-2] < size[0] or images.shape[-1] < size[1]:
             raise ValueError(f"{name}: crop size {tuple(size)} is larger than the (padded) image "
                              f"{images.shape[-2:]}; pass padding= or pad_if_needed=True")
-        return restore(_crop_each(images, size, backend.rng()))
+        return restore(_crop_each(images, size, random.rng()))
 
 
 class RandomShift(RandomCrop):
@@ -231,7 +232,7 @@ class RandomHorizontalFlip(_Transform):
     def __call__(self, x):
         images, restore = _as_images(x, type(self).__name__)
         out = images.copy()
-        flip = backend.rng().random(len(images)) < self.p
+        flip = random.rng().random(len(images)) < self.p
         out[flip] = np.flip(images[flip], axis=self._axis)
         return restore(out)
 
@@ -289,7 +290,7 @@ class RandomRotation(_Transform):
         images, restore = _as_images(x, "RandomRotation")
         _require_float(images, "RandomRotation")
         n, c, h, w = images.shape
-        angles = np.deg2rad(backend.rng().uniform(self.degrees[0], self.degrees[1], size=n)).astype(images.dtype)
+        angles = np.deg2rad(random.rng().uniform(self.degrees[0], self.degrees[1], size=n)).astype(images.dtype)
         cx, cy = ((w - 1) / 2, (h - 1) / 2) if self.center is None else (self.center[0] - 0.5, self.center[1] - 0.5)
         # coordinates in the images' precision (float32 is exact enough for any image size here)
         dy, dx = np.mgrid[0:h, 0:w].astype(np.result_type(images.dtype, np.float32))
@@ -354,7 +355,7 @@ class GaussianNoise(_Transform):
     def __call__(self, x):
         images, restore = _as_images(x, "GaussianNoise")
         _require_float(images, "GaussianNoise")
-        out = images + (self.mean + self.sigma * backend.rng().standard_normal(images.shape))
+        out = images + (self.mean + self.sigma * random.rng().standard_normal(images.shape))
         if self.clip:
             out = np.clip(out, 0.0, 1.0)
         return restore(out.astype(images.dtype))

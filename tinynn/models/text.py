@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tinynn as tn
 from tinynn import backend
+from tinynn import random
 
 
 class CharTokenizer:
@@ -71,7 +72,7 @@ def get_batch(data, block_size, batch_size, generator=None, device="cpu"):
     """
     if len(data) <= block_size:
         raise ValueError(f"get_batch: the data has {len(data)} tokens, needs more than block_size={block_size}")
-    starts = backend.rng_of(generator).integers(0, len(data) - block_size, size=batch_size)
+    starts = random.rng_of(generator).integers(0, len(data) - block_size, size=batch_size)
     offsets = backend.numpy.arange(block_size)
     x = data[starts[:, None] + offsets]  # (B, T)
     y = data[starts[:, None] + offsets + 1]  # (B, T): the next token at each position

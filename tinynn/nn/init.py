@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
+from tinynn import random
 from tinynn.tensor import Tensor
 
 
@@ -38,7 +39,7 @@ def _shape(tensor):
 
 
 def _draw(kind, tensor, **kw):
-    return _fill(tensor, backend.random_array(kind, _shape(tensor), tensor.dtype, "cpu", **kw))
+    return _fill(tensor, random.random_array(kind, _shape(tensor), tensor.dtype, "cpu", **kw))
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -225,7 +226,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0):
     if not a < b:
         raise ValueError(f"nn.init.trunc_normal_: need a < b, got a={a}, b={b}")
     np = backend.numpy
-    rng = backend.rng()
+    rng = random.rng()
     values = rng.normal(mean, std, size=_shape(tensor))
     outside = (values < a) | (values > b)
     for _ in range(1000):  # each pass keeps at least P(a <= x <= b) of the rest
@@ -252,7 +253,7 @@ def orthogonal_(tensor, gain=1.0):
     np = backend.numpy
     rows = tensor.shape[0]
     cols = tensor._data.size // rows if rows else 0
-    flat = backend.rng().normal(size=(rows, cols))
+    flat = random.rng().normal(size=(rows, cols))
     if rows < cols:
         flat = flat.T
     q, r = np.linalg.qr(flat)

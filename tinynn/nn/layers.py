@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
+from tinynn import random
 from tinynn.nn import _checks, init
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops import linear, reshape
@@ -32,10 +33,10 @@ class Linear(Module):
         self.out_features = _checks.positive_int("Linear", "out_features", out_features)
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
         device = backend.check_device(device or "cpu")
-        xp = backend.numpy  # draw on the host (same numbers on every device), then move
-        self.weight = Parameter(xp.empty((self.out_features, self.in_features), dtype=dtype))
+        # allocated on the host (the same draws on every device), then moved
+        self.weight = Parameter(_checks.new_array("Linear", (self.out_features, self.in_features), dtype))
         if bias:
-            self.bias = Parameter(xp.empty(self.out_features, dtype=dtype))
+            self.bias = Parameter(_checks.new_array("Linear", (self.out_features,), dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -68,6 +69,8 @@ class Flatten(Module):
     >>> Flatten()(tn.zeros(5, 8, 8)).shape
     (5, 64)
     """
+
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
 
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
@@ -112,7 +115,7 @@ def inverted_dropout(x, p):
         return x
     if p == 1.0:
         return x * 0.0  # as PyTorch: x * 0 (a nan or inf input stays nan), gradient zero
-    keep = backend.random_array("random", x.shape, "float64", "cpu") >= p
+    keep = random.random_array("random", x.shape, "float64", "cpu") >= p
     mask = (keep * (1.0 / (1.0 - p))).astype(x.dtype)
     return x * Tensor._wrap(backend.to_device(mask, x.device))
 
@@ -133,6 +136,8 @@ class Dropout(Module):
     >>> drop.eval()(tn.ones(3)).tolist()
     [1.0, 1.0, 1.0]
     """
+
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
 
     def __init__(self, p=0.5):
         super().__init__()

@@ -12,6 +12,7 @@ import builtins
 import math
 
 from tinynn import backend
+from tinynn import random
 from tinynn.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from tinynn.ops.arithmetic import add as _add, matmul, mul, neg, pow, sub as _sub
 from tinynn.ops.elementwise import abs, clip, exp, log, sqrt
@@ -585,7 +586,7 @@ def copy_(x, src, non_blocking=False):
 def normal_(x, mean=0.0, std=1.0, *, generator=None):
     """Fill with draws from N(mean, std²) (in place; tn.manual_seed or ``generator`` seeds it)."""
     def normal_(t):
-        draw = backend.rng_of(generator).normal(mean, std, size=t.shape)
+        draw = random.rng_of(generator).normal(mean, std, size=t.shape)
         return Tensor._wrap(backend.to_device(draw.astype(t.dtype), t.device))
     return x._write(normal_)
 
@@ -593,7 +594,7 @@ def normal_(x, mean=0.0, std=1.0, *, generator=None):
 def uniform_(x, a=0.0, b=1.0, *, generator=None):
     """Fill with draws from U(a, b) (in place)."""
     def uniform_(t):
-        draw = backend.rng_of(generator).uniform(a, b, size=t.shape)
+        draw = random.rng_of(generator).uniform(a, b, size=t.shape)
         return Tensor._wrap(backend.to_device(draw.astype(t.dtype), t.device))
     return x._write(uniform_)
 

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn import random
 from tinynn.ops.arithmetic import pow
 from tinynn.ops.elementwise import abs, clip, sqrt
 from tinynn.ops.reduction import dim_index, mean, sum
@@ -60,7 +61,7 @@ def _masked(x, p, mask_shape, inplace, op):
         def drop(t):
             return t * 0.0  # as PyTorch: nan stays nan, gradient zero
     else:
-        keep = backend.random_array("random", mask_shape, "float64", "cpu") >= p  # the host RNG, seeded
+        keep = random.random_array("random", mask_shape, "float64", "cpu") >= p  # the host RNG, seeded
         mask = Tensor._wrap(backend.to_device((keep * (1.0 / (1.0 - p))).astype(x.dtype), x.device))
 
         def drop(t):

@@ -25,6 +25,7 @@ import math
 import numpy  # shapes only (numpy.broadcast_shapes); arrays go through backend.xp_of
 
 from tinynn import backend
+from tinynn import random
 from tinynn.tensor import Function, Tensor
 
 _LOG2_E = 1 / math.log(2)
@@ -43,7 +44,7 @@ def _causal_keep(xp, rows, cols, device):
 def _dropout_scale(shape, p, dtype, device):
     """The inverted-dropout multiplier: 0 with probability p, else 1/(1-p), drawn from tinynn's
     seeded generator on the host (the same numbers on every device, as nn.Dropout)."""
-    keep = backend.random_array("random", shape, "float64", "cpu") >= p
+    keep = random.random_array("random", shape, "float64", "cpu") >= p
     return backend.to_device((keep * (1.0 / (1.0 - p))).astype(dtype), device)
 
 
