@@ -78,7 +78,7 @@ def test_loss_shape_mismatch_is_not_broadcast_silently():
 def test_cuda_without_cupy_names_the_gpu_extra():
     if tn.cuda_available():
         pytest.skip("a GPU is present")
-    with pytest.raises(RuntimeError, match=r"tinynn\[gpu\]|no usable GPU"):
+    with pytest.raises(RuntimeError, match=r"tinynn-edu\[gpu\]|no usable GPU"):
         tn.zeros(3, device="cuda")
     with pytest.raises(ValueError, match="unknown device"):
         tn.zeros(3, device="tpu")

@@ -4,10 +4,11 @@ Primitives (a hand-written backward each, tagged with its equation):
     arithmetic.py  + - * / ** @ and unary minus
     elementwise.py exp log sqrt abs clip sin cos where
     activation.py  sigmoid relu tanh softmax log_softmax [E1-E3]
-    reduction.py   sum mean amax amin cumsum prod (and max/min returning (values, indices))
+    reduction.py   sum mean amax amin cumsum prod
     shape.py       reshape permute broadcast_to getitem setitem cat stack to_copy
 Compositions (PyTorch's surface built from the primitives; no backward to get wrong):
-    compose.py     size view expand repeat split gather masked_fill var std logsumexp ...
+    compose_shape.py transpose flatten squeeze unsqueeze (over reshape and permute)
+    compose.py     size view expand repeat split gather masked_fill var std logsumexp max/min ...
     more.py        sort topk diag outer norm unique scatter index_add pad new_* (primitives: more_primitives.py)
 Fused kernels (one node where a benchmark shows it pays; each names its reference composition):
     fused/         linear, losses, conv and pooling, embedding and LSTM
@@ -16,13 +17,13 @@ Adding an op: write it in its family module and list it in that module's ``__all
 makes ``F.x`` and ``tn.x``); add its name to ``TENSOR_METHODS`` below if PyTorch has ``x.op()``.
 tests/test_registry.py fails if the three disagree.
 """
-from tinynn.ops import activation, arithmetic, compose, elementwise, gelu, reduction, shape
+from tinynn.ops import activation, arithmetic, compose, compose_shape, elementwise, gelu, reduction, shape
 from tinynn.ops.fused import attention, conv, linear, loss, normalization, recurrent
 from tinynn.ops import activations_extra, batch_norm, layers_extra, losses_extra  # noqa: E402 - PyTorch's wider surface
 from tinynn.ops import more, more_primitives  # noqa: E402 - sorting, norms, scatter, pad ...
 from tinynn.tensor import Tensor
 
-FAMILIES = (arithmetic, elementwise, activation, reduction, shape, compose, linear, loss, conv, recurrent, activations_extra, batch_norm, layers_extra, losses_extra, gelu, normalization, attention, more_primitives, more)
+FAMILIES = (arithmetic, elementwise, activation, reduction, shape, compose_shape, compose, linear, loss, conv, recurrent, activations_extra, batch_norm, layers_extra, losses_extra, gelu, normalization, attention, more_primitives, more)
 FUNCTIONS = {name: getattr(module, name) for module in FAMILIES for name in module.__all__}
 
 # ops that are torch.nn.functional only (not torch.x): F.x but not tn.x
@@ -71,7 +72,7 @@ def _attach():
             setattr(Tensor, name, fn)
     for name in IN_PLACE:
         setattr(Tensor, name + "_", _in_place(name))
-    Tensor.T = property(shape.reverse_axes, doc="All axes reversed (a matrix transposed).")
+    Tensor.T = property(compose_shape.reverse_axes, doc="All axes reversed (a matrix transposed).")
     Tensor.mT = property(compose.matrix_transpose, doc="The last two dims swapped.")
     Tensor.nelement = compose.numel
     Tensor.nbytes = property(lambda self: self._data.nbytes, doc="Bytes the values take (numel * itemsize).")

@@ -9,6 +9,7 @@ so nothing here can get a gradient wrong. Each one reads as the maths it stands 
 from __future__ import annotations
 
 import builtins
+from collections import namedtuple
 import math
 
 from tinynn import backend
@@ -17,8 +18,9 @@ from tinynn.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
 from tinynn.ops.arithmetic import add as _add, matmul, mul, neg, pow, sub as _sub
 from tinynn.ops.elementwise import abs, clip, exp, log, sqrt
 from tinynn.ops.elementwise import where as _select
-from tinynn.ops.reduction import amax, dim_index, mean, sum
-from tinynn.ops.shape import broadcast_to, concatenate, getitem, permute, reshape, reverse_axes, stack, to_copy
+from tinynn.ops.compose_shape import reverse_axes
+from tinynn.ops.reduction import _dims as _reduction_dims, amax, amin, dim_index, mean, sum
+from tinynn.ops.shape import broadcast_to, concatenate, getitem, permute, reshape, stack, to_copy
 from tinynn.tensor import Tensor
 
 
@@ -599,13 +601,76 @@ def uniform_(x, a=0.0, b=1.0, *, generator=None):
     return x._write(uniform_)
 
 
+# --------------------------------------------------------------------------- max / min with dim
+ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])  # PyTorch's torch.return_types.max
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001 - mirrors torch.max
+    """``max(x)``: the largest element. ``max(x, dim)``: ``(values, indices)`` along dim, as
+    PyTorch (so ``_, predicted = out.max(1)`` works). ``max(a, b)`` with a Tensor b: elementwise.
+
+    >>> import tinynn as tn
+    >>> values, indices = max(tn.tensor([[1.0, 5.0], [7.0, 2.0]]), 1)
+    >>> values.tolist(), indices.tolist()
+    ([5.0, 7.0], [1, 0])
+    """
+    return _extreme(x, dim, keepdim, axis, keepdims, amax, "argmax", "maximum")
+
+
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
+    """``min(x)``, ``min(x, dim) -> (values, indices)``, or elementwise ``min(a, b)`` (see ``max``).
+
+    >>> min(tn.tensor([4.0, -1.0, 2.0])).item()
+    -1.0
+    """
+    return _extreme(x, dim, keepdim, axis, keepdims, amin, "argmin", "minimum")
+
+
+def _extreme(x, dim, keepdim, axis, keepdims, reduce, arg, elementwise):
+    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
+        return _pairwise(x, dim, elementwise)
+    dim, keepdim = _reduction_dims(dim, axis, keepdim, keepdims)
+    if dim is None:
+        return reduce(x)
+    dim = dim_index(dim, x.ndim, elementwise[:3])
+    if x.shape and x.shape[dim] == 0:
+        raise IndexError(f"{elementwise[:3]}(): cannot reduce over dim {dim} of size 0 (shape {x.shape})")
+    indices = getattr(x._data, arg)(axis=dim)
+    if keepdim:
+        indices = backend.xp_of(indices).expand_dims(indices, dim)
+    return ValuesIndices(reduce(x, dim, keepdim), Tensor._wrap(backend.ensure_array(indices)))
+
+
+def _pairwise(a, b, which):
+    """maximum(a, b) = where(a >= b, a, b) (a composition: the gradient goes to the chosen one)."""
+    return _select(a >= b, a, b) if which == "maximum" else _select(a <= b, a, b)
+
+
+def maximum(a, b):
+    """Elementwise maximum of two tensors.
+
+    >>> maximum(tn.tensor([1.0, 4.0]), tn.tensor([3.0, 2.0])).tolist()
+    [3.0, 4.0]
+    """
+    return _pairwise(a, b, "maximum")
+
+
+def minimum(a, b):
+    """Elementwise minimum of two tensors.
+
+    >>> minimum(tn.tensor([1.0, 4.0]), tn.tensor([3.0, 2.0])).tolist()
+    [1.0, 2.0]
+    """
+    return _pairwise(a, b, "minimum")
+
+
 __all__ = [
     "size", "numel", "view", "view_as", "contiguous", "t", "expand", "expand_as", "repeat", "split", "chunk",
     "unbind", "index_select", "gather", "masked_fill", "tril", "triu", "square", "rsqrt", "reciprocal", "log10",
     "log2", "log1p", "expm1", "sign", "var", "std", "logsumexp", "argmax", "argmin", "all", "any", "mm", "bmm",
     "eq", "ne", "gt", "ge", "lt", "le", "logical_and", "logical_or", "logical_xor", "logical_not", "clone",
     "allclose", "equal", "clamp", "is_floating_point", "Size", "isclose", "add", "sub", "where", "nonzero",
-    "argwhere",
+    "argwhere", "max", "min", "maximum", "minimum",
 ]
 # used through the Tensor methods table only (their names clash with Python's builtins or are methods only)
 METHOD_ONLY = {

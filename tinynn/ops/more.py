@@ -19,10 +19,10 @@ import math
 
 from tinynn import backend, creation
 from tinynn.ops.arithmetic import mul, pow
-from tinynn.ops.compose import _dim_tuple, clone, gather, index_select, to
+from tinynn.ops.compose import ValuesIndices, _dim_tuple, clone, gather, index_select, to
 from tinynn.ops.elementwise import abs, sqrt, where
 from tinynn.ops.more_primitives import _int_list, _tensor, check_src, scatter_add, scatter_grid
-from tinynn.ops.reduction import ValuesIndices, amax, amin, dim_index, sum
+from tinynn.ops.reduction import amax, amin, dim_index, sum
 from tinynn.ops.shape import getitem, reshape, setitem
 from tinynn.tensor import Tensor
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 
 from tinynn import backend
 from tinynn.tensor import Function
@@ -167,72 +166,6 @@ def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     return MinFunction(*_dims(dim, axis, keepdim, keepdims))(x)
 
 
-ValuesIndices = namedtuple("ValuesIndices", ["values", "indices"])  # PyTorch's torch.return_types.max
-
-
-def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001 - mirrors torch.max
-    """``max(x)``: the largest element. ``max(x, dim)``: ``(values, indices)`` along dim, as
-    PyTorch (so ``_, predicted = out.max(1)`` works). ``max(a, b)`` with a Tensor b: elementwise.
-
-    >>> import tinynn as tn
-    >>> values, indices = max(tn.tensor([[1.0, 5.0], [7.0, 2.0]]), 1)
-    >>> values.tolist(), indices.tolist()
-    ([5.0, 7.0], [1, 0])
-    """
-    return _extreme(x, dim, keepdim, axis, keepdims, amax, "argmax", "maximum")
-
-
-def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
-    """``min(x)``, ``min(x, dim) -> (values, indices)``, or elementwise ``min(a, b)`` (see ``max``).
-
-    >>> min(tn.tensor([4.0, -1.0, 2.0])).item()
-    -1.0
-    """
-    return _extreme(x, dim, keepdim, axis, keepdims, amin, "argmin", "minimum")
-
-
-def _extreme(x, dim, keepdim, axis, keepdims, reduce, arg, elementwise):
-    from tinynn.tensor import Tensor
-
-    if isinstance(dim, Tensor):  # torch.max(a, b): the elementwise maximum
-        return _pairwise(x, dim, elementwise)
-    dim, keepdim = _dims(dim, axis, keepdim, keepdims)
-    if dim is None:
-        return reduce(x)
-    dim = dim_index(dim, x.ndim, elementwise[:3])
-    if x.shape and x.shape[dim] == 0:
-        raise IndexError(f"{elementwise[:3]}(): cannot reduce over dim {dim} of size 0 (shape {x.shape})")
-    indices = getattr(x._data, arg)(axis=dim)
-    if keepdim:
-        indices = backend.xp_of(indices).expand_dims(indices, dim)
-    return ValuesIndices(reduce(x, dim, keepdim), Tensor._wrap(backend.ensure_array(indices)))
-
-
-def _pairwise(a, b, which):
-    """maximum(a, b) = where(a >= b, a, b) (a composition: the gradient goes to the chosen one)."""
-    from tinynn.ops.elementwise import where
-
-    return where(a >= b, a, b) if which == "maximum" else where(a <= b, a, b)
-
-
-def maximum(a, b):
-    """Elementwise maximum of two tensors.
-
-    >>> maximum(tn.tensor([1.0, 4.0]), tn.tensor([3.0, 2.0])).tolist()
-    [3.0, 4.0]
-    """
-    return _pairwise(a, b, "maximum")
-
-
-def minimum(a, b):
-    """Elementwise minimum of two tensors.
-
-    >>> minimum(tn.tensor([1.0, 4.0]), tn.tensor([3.0, 2.0])).tolist()
-    [1.0, 2.0]
-    """
-    return _pairwise(a, b, "minimum")
-
-
 def cumsum(x, dim):
     """Running sum along ``dim`` (torch.cumsum).
 
@@ -261,4 +194,4 @@ def dim_index(dim, ndim, op):
     return dim % n
 
 
-__all__ = ["sum", "mean", "max", "min", "amax", "amin", "maximum", "minimum", "cumsum", "prod"]
+__all__ = ["sum", "mean", "amax", "amin", "cumsum", "prod"]

@@ -20,6 +20,10 @@ class ReshapeFunction(Function):
             raise ValueError(
                 f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
                 f"into {tuple(self.shape)}") from None
+        except TypeError:  # None, a string, a float or a float tensor where a size belongs
+            kinds = ", ".join(type(n).__name__ for n in self.shape)
+            raise TypeError(f"reshape: the shape must be ints, e.g. x.reshape(2, -1) or x.reshape((2, -1)); "
+                            f"got {tuple(self.shape)!r} ({kinds})") from None
 
     def backward(self, grad):
         return grad.reshape(self.in_shape)
@@ -202,72 +206,6 @@ def permute(x, *dims):
     return TransposeFunction(axes)(x)
 
 
-def transpose(x, dim0, dim1):
-    """Swap two dims (PyTorch's transpose; ``x.T`` reverses all of them).
-
-    >>> transpose(tn.ones((2, 3, 4)), 0, 2).shape
-    (4, 3, 2)
-    """
-    axes = list(range(x.ndim))
-    a, b = dim_index(dim0, x.ndim, "transpose"), dim_index(dim1, x.ndim, "transpose")
-    axes[a], axes[b] = axes[b], axes[a]
-    return TransposeFunction(tuple(axes))(x)
-
-
-swapaxes = transpose
-
-
-def reverse_axes(x):
-    """All axes reversed (``x.T``; for a matrix, its transpose).
-
-    >>> reverse_axes(tn.ones((2, 3))).shape
-    (3, 2)
-    """
-    return TransposeFunction(None)(x)
-
-
-def flatten(x, start_dim=0, end_dim=-1):
-    """Collapse dims start_dim..end_dim into one (``torch.flatten``: all of them by default;
-    ``nn.Flatten`` keeps the batch axis with start_dim=1).
-
-    >>> flatten(tn.ones((8, 3, 4, 4)), 1).shape
-    (8, 48)
-    """
-    if x.ndim == 0:
-        return ReshapeFunction((1,))(x)
-    start, end = dim_index(start_dim, x.ndim, "flatten"), dim_index(end_dim, x.ndim, "flatten")
-    if start > end:
-        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    merged = 1
-    for n in x.shape[start:end + 1]:
-        merged *= n
-    return ReshapeFunction(x.shape[:start] + (merged,) + x.shape[end + 1:])(x)
-
-
-def squeeze(x, dim=None, *, axis=None):
-    """Remove dims of length 1 (all of them, or just ``dim`` if it has length 1, as PyTorch).
-
-    >>> squeeze(tn.ones((1, 3, 1))).shape, squeeze(tn.ones((1, 3, 1)), 0).shape
-    ((3,), (3, 1))
-    """
-    dim = axis if dim is None else dim
-    shape = x.shape
-    if dim is None:
-        return ReshapeFunction(tuple(n for n in shape if n != 1))(x)
-    dims = {dim_index(d, x.ndim, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
-    return ReshapeFunction(tuple(n for i, n in enumerate(shape) if not (i in dims and n == 1)))(x)
-
-
-def unsqueeze(x, dim):
-    """Insert a dim of length 1 at ``dim`` (-1 appends one).
-
-    >>> unsqueeze(tn.ones(3), 0).shape
-    (1, 3)
-    """
-    dim = dim_index(dim, x.ndim + 1, "unsqueeze")
-    return ReshapeFunction(x.shape[:dim] + (1,) + x.shape[dim:])(x)
-
-
 def broadcast_to(x, shape):
     """Broadcast ``x`` to ``shape`` (the gradient is summed back).
 
@@ -361,5 +299,5 @@ def to_copy(x, device=None, dtype=None, copy=False):
 cat = concatenate
 
 
-__all__ = ["reshape", "permute", "transpose", "swapaxes", "flatten", "squeeze", "unsqueeze", "broadcast_to",
+__all__ = ["reshape", "permute", "broadcast_to",
            "getitem", "setitem", "concatenate", "cat", "stack"]
