@@ -518,3 +518,22 @@ def test_load_state_dict_accepts_pytorch_shaped_values():
     twin.load_state_dict(sd)
     assert twin.state[twin.param_groups[0]["params"][0]]["step"] == 1
     assert twin.param_groups[0]["decoupled_weight_decay"] is False
+
+
+def test_module_and_optimizer_share_one_state_check():
+    """One check for both (tinynn/_state_dict.py): a wrong shape is reported the same way, and nothing is loaded."""
+    model = nn.Linear(3, 2)
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    model(tn.randn(4, 3)).sum().backward()
+    opt.step()
+    saved = opt.state_dict()
+    bad_state = {**saved, "state": {i: dict(s) for i, s in saved["state"].items()}}
+    bad_state["state"][0]["exp_avg"] = np.zeros((5, 5), dtype="float32")
+    before = [s["exp_avg"].copy() for s in opt.state.values()]
+    with pytest.raises(ValueError) as from_optimizer:
+        opt.load_state_dict(bad_state)
+    with pytest.raises(ValueError) as from_module:
+        model.load_state_dict({"weight": np.zeros((5, 5), dtype="float32"), "bias": np.zeros(2, dtype="float32")})
+    for error in (from_optimizer, from_module):
+        assert "shape (5, 5) in the state dict, (2, 3) in the model" in str(error.value)
+    assert all(np.array_equal(a, s["exp_avg"]) for a, s in zip(before, opt.state.values()))

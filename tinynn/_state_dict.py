@@ -1,4 +1,4 @@
-"""Loading a state dict all-or-nothing: every key, shape and dtype is checked and every
+"""Loading state all-or-nothing, for modules and optimizers alike (one check, one conversion): every key, shape and dtype is checked and every
 value converted to its target's device and dtype *before* the first copy, so a failure
 leaves the model exactly as it was (PyTorch can leave it half-loaded).
 
@@ -19,8 +19,10 @@ class StateDictError(RuntimeError, ValueError):
     ValueError, which is what tinynn raised before, so code catching either works."""
 
 
-def _problem(key, value, t):
-    """What is wrong with ``value`` as the new contents of tensor ``t`` (None if nothing)."""
+def problem(key, value, t):
+    """What is wrong with ``value`` as the new contents of tensor ``t`` (None if nothing).
+    Used by ``Module.load_state_dict`` and ``Optimizer.load_state_dict``."""
+    value = value._data if isinstance(value, Tensor) else value
     shape = getattr(value, "shape", None)
     if shape is None:
         return f"  {key}: expected an array of shape {tuple(t.shape)}, got {type(value).__name__}"
@@ -30,6 +32,13 @@ def _problem(key, value, t):
     if kind is not None and kind not in "biuf":  # strings, objects, complex: no real-number copy
         return f"  {key}: dtype {value.dtype} in the state dict cannot become {t.dtype} (real numbers expected)"
     return None
+
+
+def converted(value, t, copy=False):
+    """``value`` (checked by ``problem``) as an array on ``t``'s device with ``t``'s dtype."""
+    value = value._data if isinstance(value, Tensor) else value
+    array = value if backend.is_array(value) else backend.numpy.asarray(value)
+    return backend.to_device(array, backend.device_of(t._data)).astype(t.dtype, copy=copy)
 
 
 def checked_values(owner, own, state_dict, strict=True):
@@ -43,16 +52,14 @@ def checked_values(owner, own, state_dict, strict=True):
     for key, t in own.items():
         if key in state_dict:
             value = state_dict[key]
-            value = value._data if isinstance(value, Tensor) else value
-            problem = _problem(key, value, t)
-            if problem is None:  # convert now: a failed cast or move must come before any copy
+            wrong = problem(key, value, t)
+            if wrong is None:  # convert now: a failed cast or move must come before any copy
                 try:
-                    array = value if backend.is_array(value) else backend.numpy.asarray(value)
-                    pairs.append((key, t, backend.to_device(array, t.device).astype(t.dtype, copy=False)))
+                    pairs.append((key, t, converted(value, t)))
                 except Exception as error:  # noqa: BLE001 - reported with its key, nothing copied
-                    problem = f"  {key}: could not convert ({type(error).__name__}: {error})"
-            if problem is not None:
-                problems.append(problem)
+                    wrong = f"  {key}: could not convert ({type(error).__name__}: {error})"
+            if wrong is not None:
+                problems.append(wrong)
     if strict and (missing or unexpected) or problems:
         report = [f"Error(s) in loading state_dict for {owner}; nothing was loaded."]
         if strict and missing:

@@ -24,7 +24,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Mapping
 
-from tinynn import backend
+from tinynn import _state_dict, backend
 from tinynn.modes import enable_grad
 from tinynn.tensor import Tensor
 
@@ -57,6 +57,51 @@ def check_finite(owner, name, value, low=0.0, low_open=False):
     check_number(owner, name, value, low=low, low_open=low_open)
     if math.isinf(value):
         raise ValueError(f"{owner}: invalid {name} {value!r}: expected a finite number")
+
+
+def plain_number(value):
+    """A hyper-parameter given as a one-element Tensor (or 0-d array) becomes its Python
+    number, as ``float(tensor)``: PyTorch accepts ``lr=torch.tensor(0.01)``. Other values
+    are returned unchanged (the checks refuse them with a message naming the optimizer).
+
+    >>> import tinynn as tn
+    >>> plain_number(tn.tensor(0.5)), plain_number(tn.tensor([2])), plain_number("abc")
+    (0.5, 2, 'abc')
+    """
+    data = value._data if isinstance(value, Tensor) else value
+    if backend.is_array(data) and data.size == 1 and data.dtype.kind in "biuf":
+        return data.reshape(()).item()
+    return value
+
+
+def plain_numbers(group):
+    """``group`` with every hyper-parameter passed through ``plain_number`` (the items of a
+    tuple or list too: Adam's betas may be two Tensors, as in PyTorch)."""
+    out = {}
+    for key, value in group.items():
+        if key in ("params", "param_names"):
+            out[key] = value
+        elif isinstance(value, (tuple, list)):
+            out[key] = type(value)(plain_number(v) for v in value)
+        else:
+            out[key] = plain_number(value)
+    return out
+
+
+def check_choice(owner, name, value, options):
+    """Raise unless ``value`` is one of ``options`` (strings, or None), compared without
+    ``==`` on arrays (a Tensor given by mistake is refused, not compared elementwise).
+
+    >>> check_choice("OneCycleLR", "anneal_strategy", "cosine", ("cos", "linear"))
+    Traceback (most recent call last):
+    ValueError: OneCycleLR: anneal_strategy must be one of 'cos', 'linear', got 'cosine'
+    """
+    if (value is None or isinstance(value, str)) and value in options:
+        return value
+    allowed = ", ".join(repr(o) for o in options)
+    error = ValueError if isinstance(value, str) else TypeError
+    text = repr(value) if isinstance(value, str) else f"{type(value).__name__} {value!r}"[:80]
+    raise error(f"{owner}: {name} must be one of {allowed}, got {text}")
 
 
 def check_lr(owner, lr):
@@ -94,6 +139,7 @@ class Optimizer:
 
     def __init__(self, params, defaults):
         name = type(self).__name__
+        defaults = self._normalized(defaults)
         self._check_group(defaults)  # Adam(eps=nan) raises even if every group sets its own eps
         self.defaults = defaults
         self.state = defaultdict(dict)  # Tensor -> {name: array or number}, as torch's
@@ -101,7 +147,11 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(f"{name}: params must be an iterable of Tensors or dicts (e.g. "
                             "model.parameters() or [w, b]), got a single Tensor: wrap it in a list")
-        groups = list(params)
+        try:
+            groups = list(params)
+        except TypeError:
+            raise TypeError(f"{name}: params must be an iterable of Tensors or dicts (e.g. model.parameters()), "
+                            f"got {type(params).__name__}") from None
         if not groups:
             raise ValueError(f"{name} got an empty parameter list: pass model.parameters() "
                              "after the model's layers are created")
@@ -151,10 +201,16 @@ class Optimizer:
         group["params"] = params
         for key, value in self.defaults.items():
             group.setdefault(key, value)
+        group = self._normalized(group)
         self._check_group(group)
         self.param_groups.append(group)
 
     # -- what each optimizer defines -----------------------------------------------------
+    def _normalized(self, group):
+        """``group`` with hyper-parameters in their stored form (Tensors become numbers);
+        runs before ``_check_group``, which only checks."""
+        return plain_numbers(group)
+
     def _check_group(self, group):
         """Raise if a group's hyper-parameters are invalid (each optimizer adds its own)."""
         check_lr(type(self).__name__, group["lr"])
@@ -297,6 +353,7 @@ class Optimizer:
                 raise ValueError(f"{name}: saved group {i} lacks {missing} (not a "
                                  f"{type(self).__name__} state dict?)")
             try:
+                new = self._normalized(new)
                 self._check_group(new)
             except (TypeError, ValueError) as error:
                 raise ValueError(f"{name}: saved group {i}: {error}") from None
@@ -378,12 +435,7 @@ def _loaded_value(p, key, value, kind, where):
         if not (_is_real(number) and math.isfinite(number) and number >= 0 and number == int(number)):
             raise ValueError(f"{where}: {key!r} must be a whole number >= 0, got {value!r}")
         return int(number)
-    if not backend.is_array(value):
-        raise ValueError(f"{where}: {key!r} must be an array of shape {tuple(p.shape)}, got "
-                         f"{type(value).__name__}")
-    if value.dtype.kind not in "biuf":
-        raise ValueError(f"{where}: {key!r} has dtype {value.dtype}; numbers expected")
-    if tuple(value.shape) != tuple(p.shape):
-        raise ValueError(f"{where}: {key!r} has shape {tuple(value.shape)} but the parameter is "
-                         f"{tuple(p.shape)}")
-    return backend.to_device(value, backend.device_of(p._data)).astype(p.dtype, copy=True)
+    wrong = _state_dict.problem(repr(key), value, p)  # the check Module.load_state_dict makes too
+    if wrong is not None or not backend.is_array(value):
+        raise ValueError(f"{where}: {(wrong or f'  {key!r}: expected an array, got {type(value).__name__}').strip()}")
+    return _state_dict.converted(value, p, copy=True)
