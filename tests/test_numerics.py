@@ -63,3 +63,24 @@ def test_differences_beyond_the_float_range_stay_warning_free(name, device):
     assert np.isfinite(tn.backend.to_host(x.grad)).all()
     if name == "softmax":
         np.testing.assert_array_equal(out.numpy(), [0.0, 1.0])
+
+
+@pytest.mark.parametrize("op", ["mul", "div", "matmul", "exp", "square"])
+def test_any_op_computes_subnormals_under_errstate_raise_like_torch(op):
+    """Underflow is handled once, at the root (Function.__call__ and the backward walk): any op,
+    forward and backward, gives the subnormal values PyTorch gives instead of trapping."""
+    torch = pytest.importorskip("torch")
+    run = {"mul": lambda lib, a, b: a * b, "div": lambda lib, a, b: a / b, "matmul": lambda lib, a, b: a @ b,
+           "exp": lambda lib, a, b: lib.exp(-a * 1e20), "square": lambda lib, a, b: (a * b) ** 2}[op]
+    a_values, b_values = np.array([1e-20, 3e-21], np.float32), np.array([2e-20, 1e20], np.float32)
+    results = []
+    for lib in (tn, torch):
+        a, b = lib.tensor(a_values, requires_grad=True), lib.tensor(b_values, requires_grad=True)
+        with np.errstate(all="raise"):
+            out = run(lib, a, b)
+            (out * 1e-30).sum().backward()  # a tiny upstream gradient: subnormal gradients too
+        results.append([None if t is None else np.asarray(t.detach().numpy(), np.float64) for t in (out, a.grad, b.grad)])
+    for ours, theirs in zip(*results):
+        assert (ours is None) == (theirs is None)
+        if ours is not None:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=0)

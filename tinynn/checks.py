@@ -97,6 +97,16 @@ def forward_error(fn, arrays, error):
     )
 
 
+def without_underflow(method, args, error):
+    """Run ``method(*args)`` again with underflow ignored if ``error`` was an underflow trap
+    (np.errstate(under="raise")): the result holds the subnormals PyTorch would give.
+    Overflow, division by zero and invalid operations still raise as the user asked."""
+    if "underflow" not in str(error):
+        raise error
+    with backend.underflow_ignored():
+        return method(*args)
+
+
 def as_output(fn, out):
     if hasattr(out, "_data") and hasattr(out, "creator"):  # a Tensor: forward works on arrays
         raise TypeError(

@@ -56,6 +56,8 @@ class Function:
                 out = self.forward(*arrays)
             except ValueError as e:  # NumPy's broadcast error, re-raised naming the op
                 raise checks.forward_error(self, arrays, e) from None
+            except FloatingPointError as e:  # a subnormal under np.errstate(under="raise"): PyTorch computes on
+                out = checks.without_underflow(self.forward, arrays, e)
             if type(out) is not type(arrays[0]):  # a NumPy scalar from a full reduction (or a mistake)
                 out = checks.as_output(self, out)
         result = Tensor._wrap(out)
@@ -416,7 +418,10 @@ def backward_pass(root, seed, retain_graph, deliver, stops=_NO_STOPS):
         if fn is None or node in stops:  # a leaf (or an input of autograd.grad): the gradient arrived
             deliver(node, grad, node in owned)  # _accumulate: into .grad (autograd.grad collects instead)
             continue
-        input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
+        try:
+            input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
+        except FloatingPointError as e:  # a subnormal under np.errstate(under="raise"): PyTorch computes on
+            input_grads = checks.without_underflow(fn.backward, (grad,), e)
         if type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if len(input_grads) != len(fn.inputs):

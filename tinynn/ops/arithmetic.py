@@ -54,7 +54,7 @@ class DivFunction(Function):
     def backward(self, grad):
         need_a, need_b = self.needs_input_grad
         grad_a = grad / self.b if need_a else None
-        grad_b = -grad * self.a / (self.b * self.b) if need_b else None
+        grad_b = -grad * (self.a / self.b) / self.b if need_b else None  # not a/b²: b² overflows first (PyTorch's order)
         return grad_a, grad_b
 
 
