@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numbers
 
+from tinynn import backend
+from tinynn.creation import MAX_ELEMENTS, allocate
 from tinynn.tensor import Tensor
 
 
@@ -25,6 +27,15 @@ def _as_int(layer, name, value):
     if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
         return int(value.item())
     raise TypeError(f"{layer}: {name} must be an int, got {value!r} ({type(value).__name__})")
+
+
+def integer(layer, name, value):
+    """Any int (an index such as ``ignore_index`` or ``padding_idx``); floats and bools refused.
+
+    >>> integer("NLLLoss", "ignore_index", -100)
+    -100
+    """
+    return _as_int(layer, name, value)
 
 
 def positive_int(layer, name, value):
@@ -68,6 +79,20 @@ def int_tuple(layer, name, value, n, check=positive_int):
     return (check(layer, name, value),) * n
 
 
+def new_array(layer, shape, dtype, fill="empty"):
+    """A host array for a layer's parameter or buffer (``fill``: "empty", "zeros" or "ones").
+    Sizes too large for one array or for the memory raise a RuntimeError naming the layer and
+    the size, before the layer has any state (not NumPy's "Maximum allowed dimension exceeded").
+
+    >>> new_array("Linear", (3, 10 ** 20), "float32")
+    Traceback (most recent call last):
+    ...
+    RuntimeError: Linear: the size (3, 100000000000000000000) has 300000000000000000000 elements, more ...
+    """
+    make = getattr(backend.numpy, fill)
+    return allocate(layer, tuple(shape), dtype, lambda: make(shape, dtype=dtype))
+
+
 def real(layer, name, value, low=None, high=None, low_open=False):
     """A finite real number, optionally in [low, high] (``low_open``: low excluded).
 
@@ -86,6 +111,48 @@ def real(layer, name, value, low=None, high=None, low_open=False):
         left = "(" if low_open else "["
         raise ValueError(f"{layer}: {name} must be in {left}{low}, {high}], got {value}")
     return value
+
+
+def flag(layer, name, value):
+    """True or False (NumPy's bool too), as PyTorch's ``batch_first``/``bidirectional``.
+
+    >>> flag("LSTM", "batch_first", "yes")
+    Traceback (most recent call last):
+    ...
+    TypeError: LSTM: batch_first must be True or False, got 'yes' (str)
+    """
+    if isinstance(value, (bool, backend.numpy.bool_)):
+        return bool(value)
+    raise TypeError(f"{layer}: {name} must be True or False, got {value!r} ({type(value).__name__})")
+
+
+def choice(layer, name, value, options):
+    """One of the strings ``options`` (a reduction, a nonlinearity ...).
+
+    >>> choice("MSELoss", "reduction", "avg", ("mean", "sum", "none"))
+    Traceback (most recent call last):
+    ...
+    ValueError: MSELoss: reduction must be one of 'mean', 'sum', 'none', got 'avg'
+    """
+    if isinstance(value, str) and value in options:
+        return value
+    allowed = ", ".join(repr(o) for o in options)
+    error = ValueError if isinstance(value, str) else TypeError
+    raise error(f"{layer}: {name} must be one of {allowed}, got {_short(value)}")
+
+
+def total_elements(layer, count, what="parameters"):
+    """Refuse a layer whose parameters together exceed what a tensor can count (checked
+    before a loop over 10**20 layers fills the memory)."""
+    if count > MAX_ELEMENTS:
+        raise RuntimeError(f"{layer}: {count} {what}, more than a tensor can hold (2**63 - 1); check the sizes")
+    return count
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return text if isinstance(value, str) else f"{text} ({type(value).__name__})"
 
 
 def probability(layer, name, value):
@@ -122,6 +189,27 @@ def batch(layer, x, ndims, expected):
     return x
 
 
+def float_input(layer, x, *own):
+    """Refuse a non-float input, or one whose dtype differs from the layer's own tensors
+    (``own``: its weight, buffers ...; None entries skipped), as PyTorch refuses a float64
+    batch for a float32 layer ("mixed dtype") instead of computing it silently.
+
+    >>> import tinynn as tn
+    >>> float_input("LayerNorm", tn.ones(2, dtype=tn.float64), tn.ones(2))
+    Traceback (most recent call last):
+    ...
+    TypeError: LayerNorm: input is float64 but the layer's parameters and buffers are float32; ...
+    """
+    if x.dtype.kind != "f":  # PyTorch: "... not implemented for 'Long'"
+        raise TypeError(f"{layer}: expected a floating-point input, got {x.dtype} of shape {tuple(x.shape)}; "
+                        "convert it, e.g. x.float()")
+    dtype = next((t.dtype for t in own if t is not None), x.dtype)
+    if x.dtype != dtype:
+        raise TypeError(f"{layer}: input is {x.dtype} but the layer's parameters and buffers are {dtype}; "
+                        f"convert one of them, e.g. x.to(dtype='{dtype}') or layer.to(dtype='{x.dtype}')")
+    return x
+
+
 def channels(layer, x, dim, expected_count, what="channels"):
     """Refuse an input whose size along ``dim`` is not ``expected_count``."""
     if x.shape[dim] != expected_count:
@@ -154,7 +242,9 @@ def module_input(module, x):
         raise TypeError(f"{layer}: expected a Tensor{shape}, got None; did an earlier layer or the data loader "
                         "return None?")
     if not isinstance(x, Tensor):
-        raise TypeError(f"{layer}: expected a Tensor of shape {expected}, got {type(x).__name__}")
+        shape = f" of shape {expected}" if expected else ""
+        raise TypeError(f"{layer}: expected a Tensor{shape}, got {type(x).__name__} {_short(x)}; wrap data with "
+                        "tn.tensor(...)")
     if isinstance(ranks, int):
         raise ValueError(f"{layer}: expected input of shape {expected} (at least {ranks}-d), got a {x.ndim}-d "
                          f"tensor of shape {tuple(x.shape)}; make it a batch, e.g. x.reshape(1, -1)")
