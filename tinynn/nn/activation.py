@@ -19,6 +19,8 @@ class Sigmoid(Module):
     [0.5, 1.0]
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def forward(self, x):
         """σ of every element of ``x``."""
         return sigmoid(x)
@@ -32,6 +34,8 @@ class ReLU(Module):
     [0.0, 0.0, 2.0]
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def forward(self, x):
         """max(0, x) elementwise."""
         return relu(x)
@@ -44,6 +48,8 @@ class Tanh(Module):
     >>> Tanh()(tn.tensor([0.0, 100.0])).tolist()
     [0.0, 1.0]
     """
+
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
 
     def forward(self, x):
         """tanh of every element of ``x``."""
@@ -74,6 +80,8 @@ class Softmax(Module):
     >>> Softmax(dim=-1)(tn.tensor([[0.0, 0.0], [0.0, 1000.0]])).tolist()
     [[0.5, 0.5], [0.0, 1.0]]
     """
+
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
 
     def __init__(self, dim=-1):
         super().__init__()

@@ -16,6 +16,8 @@ from tinynn.ops import activations_extra as _F
 class _Activation(Module):
     """An elementwise activation with an optional ``inplace`` flag."""
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = bool(inplace)
@@ -121,6 +123,8 @@ class Softplus(Module):
     Softplus(beta=2.0, threshold=20.0)
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
         _checks.real("Softplus", "beta", beta)
@@ -148,8 +152,8 @@ class Hardtanh(_Activation):
         super().__init__(inplace)
         self.min_val = _checks.real(type(self).__name__, "min_val", min_val)
         self.max_val = _checks.real(type(self).__name__, "max_val", max_val)
-        if self.min_val > self.max_val:
-            raise ValueError(f"{type(self).__name__}: min_val ({min_val}) must not exceed max_val ({max_val})")
+        if self.min_val >= self.max_val:  # PyTorch: "max_val must be greater than min_val"
+            raise ValueError(f"{type(self).__name__}: min_val ({min_val}) must be less than max_val ({max_val})")
 
     def forward(self, input):  # noqa: A002
         return _F.hardtanh(input, self.min_val, self.max_val, self.inplace)
@@ -181,6 +185,8 @@ class LogSigmoid(Module):
     [-100.0]
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def forward(self, input):  # noqa: A002
         return _F.logsigmoid(input)
 
@@ -192,6 +198,8 @@ class Softsign(Module):
     >>> Softsign()(tn.tensor([1.0])).tolist()
     [0.5]
     """
+
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
 
     def forward(self, input):  # noqa: A002
         return _F.softsign(input)

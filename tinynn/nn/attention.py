@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
-from tinynn.nn import init
+from tinynn.nn import _checks, init
 from tinynn.nn.layers import Linear, inverted_dropout
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops import linear, softmax
@@ -53,10 +53,15 @@ class MultiheadAttention(Module):
     ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
                  kdim=None, vdim=None, batch_first=False, device=None, dtype=None):
         super().__init__()
-        if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
+        embed_dim = _checks.positive_int("MultiheadAttention", "embed_dim", embed_dim)
+        num_heads = _checks.positive_int("MultiheadAttention", "num_heads", num_heads)
+        dropout = _checks.probability("MultiheadAttention", "dropout", dropout)
+        if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple of "
                              f"num_heads ({num_heads}); each head gets embed_dim // num_heads features")
         if add_bias_kv or add_zero_attn or (kdim not in (None, embed_dim)) or (vdim not in (None, embed_dim)):
@@ -65,9 +70,9 @@ class MultiheadAttention(Module):
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
         self.dropout, self.batch_first = float(dropout), bool(batch_first)
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
-        self.in_proj_weight = Parameter(backend.numpy.empty((3 * embed_dim, embed_dim), dtype=dtype))
+        self.in_proj_weight = Parameter(_checks.new_array("MultiheadAttention", (3 * embed_dim, embed_dim), dtype))
         if bias:
-            self.in_proj_bias = Parameter(backend.numpy.empty(3 * embed_dim, dtype=dtype))
+            self.in_proj_bias = Parameter(_checks.new_array("MultiheadAttention", (3 * embed_dim,), dtype))
         else:
             self.register_parameter("in_proj_bias", None)
         self.out_proj = Linear(embed_dim, embed_dim, bias=bias, dtype=dtype)

@@ -34,17 +34,18 @@ class _BatchNorm(Module):
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
         np = backend.numpy
         if self.affine:
-            self.weight = Parameter(np.ones(self.num_features, dtype=dtype))
+            self.weight = Parameter(_checks.new_array(layer, (self.num_features,), dtype, "ones"))
             if bias:
-                self.bias = Parameter(np.zeros(self.num_features, dtype=dtype))
+                self.bias = Parameter(_checks.new_array(layer, (self.num_features,), dtype, "zeros"))
             else:
                 self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
         if self.track_running_stats:
-            self.register_buffer("running_mean", Tensor(np.zeros(self.num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(np.ones(self.num_features, dtype=dtype)))
+            features = (self.num_features,)
+            self.register_buffer("running_mean", Tensor(_checks.new_array(layer, features, dtype, "zeros")))
+            self.register_buffer("running_var", Tensor(_checks.new_array(layer, features, dtype, "ones")))
             self.register_buffer("num_batches_tracked", Tensor(np.zeros((), dtype="int64")))
         else:
             for name in ("running_mean", "running_var", "num_batches_tracked"):
@@ -70,20 +71,42 @@ class _BatchNorm(Module):
                     self.bias.zero_()
 
     def forward(self, input):  # noqa: A002 - PyTorch's name
-        """Normalise with the batch's statistics (training) or the running ones (eval)."""
-        layer = type(self).__name__
-        _checks.batch(layer, input, self._ndims, self._expected)
-        _checks.channels(layer, input, 1, self.num_features, "features" if input.ndim < 4 else "channels")
+        """Normalise with the batch's statistics (training) or the running ones (eval).
+
+        Everything is checked before ``num_batches_tracked`` or the running statistics
+        move, so a refused batch leaves the layer as it was. An empty batch gives an empty
+        result and leaves the running statistics alone, as PyTorch.
+        """
+        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        self._check_input(input, use_batch_stats)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             with no_grad():
-                self.num_batches_tracked.add_(1)
+                self.num_batches_tracked.add_(1)  # an empty batch counts too, as in PyTorch
             if self.momentum is None:  # cumulative moving average: every batch weighs the same
                 factor = 1.0 / float(self.num_batches_tracked.item())
-        use_batch_stats = self.training or (self.running_mean is None and self.running_var is None)
+        if input.numel() == 0:
+            return self._empty(input)
         keep = not self.training or self.track_running_stats  # update the estimates only when tracked
         return batch_norm(input, self.running_mean if keep else None, self.running_var if keep else None,
                           self.weight, self.bias, use_batch_stats, factor, self.eps)
+
+    def _check_input(self, input, use_batch_stats):  # noqa: A002
+        """Rank, channels, dtype and batch size: PyTorch's refusals, raised before any state moves."""
+        layer = type(self).__name__
+        _checks.batch(layer, input, self._ndims, self._expected)
+        _checks.channels(layer, input, 1, self.num_features, "features" if input.ndim < 4 else "channels")
+        _checks.float_input(layer, input, self.weight, self.running_mean)  # PyTorch: "mixed dtype"
+        count = input.numel() // self.num_features
+        if use_batch_stats and count == 1:  # (0 values: an empty batch, accepted below)
+            raise ValueError(f"{layer}: expected more than 1 value per channel when training, got input of "
+                             f"shape {tuple(input.shape)}; use a batch of 2 or more, or call .eval()")
+
+    def _empty(self, input):  # noqa: A002
+        """The (empty) result of an empty batch, still in the graph of weight and bias (their
+        gradients are zeros): normalised with mean 0 and variance 1, nothing updated."""
+        zeros = Tensor(backend.xp_of(input._data).zeros(self.num_features, dtype=input.dtype))
+        return batch_norm(input, zeros, zeros + 1, self.weight, self.bias, False, 0.0, self.eps)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

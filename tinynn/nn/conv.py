@@ -45,10 +45,11 @@ class Conv2d(Module):
         self.stride = _checks.int_tuple("Conv2d", "stride", stride, 2)
         self.padding = self._padding(padding)
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
-        np = backend.numpy  # draw on the host (same numbers on every device), then move
-        self.weight = Parameter(np.empty((self.out_channels, self.in_channels) + self.kernel_size, dtype=dtype))
+        # allocated on the host (the same draws on every device), then moved
+        shape = (self.out_channels, self.in_channels) + self.kernel_size
+        self.weight = Parameter(_checks.new_array("Conv2d", shape, dtype))
         if bias:
-            self.bias = Parameter(np.empty(self.out_channels, dtype=dtype))
+            self.bias = Parameter(_checks.new_array("Conv2d", (self.out_channels,), dtype))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
@@ -56,14 +57,14 @@ class Conv2d(Module):
             self.to(device)
 
     def _padding(self, padding):
-        if padding == "valid":
+        if not isinstance(padding, str):  # (a Tensor's == would compare elementwise)
+            return _checks.int_tuple("Conv2d", "padding", padding, 2, _checks.non_negative_int)
+        if _checks.choice("Conv2d", "padding", padding, ("valid", "same")) == "valid":
             return (0, 0)
-        if padding == "same":
-            if self.stride != (1, 1) or any(k % 2 == 0 for k in self.kernel_size):
-                raise ValueError(f"Conv2d: padding='same' needs stride 1 and an odd kernel, got stride "
-                                 f"{self.stride} and kernel {self.kernel_size}; give the padding as a number")
-            return tuple(k // 2 for k in self.kernel_size)
-        return _checks.int_tuple("Conv2d", "padding", padding, 2, _checks.non_negative_int)
+        if self.stride != (1, 1) or any(k % 2 == 0 for k in self.kernel_size):
+            raise ValueError(f"Conv2d: padding='same' needs stride 1 and an odd kernel, got stride "
+                             f"{self.stride} and kernel {self.kernel_size}; give the padding as a number")
+        return tuple(k // 2 for k in self.kernel_size)
 
     def reset_parameters(self):
         """PyTorch's default: kaiming_uniform(a=sqrt(5)) = U(±1/sqrt(fan_in)), bias the same."""

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from tinynn.nn import _checks
 from tinynn.nn.module import Module
 from tinynn.ops.gelu import gelu
 
@@ -22,11 +23,11 @@ class GELU(Module):
     GELU(approximate='tanh')
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, approximate="none"):
         super().__init__()
-        if approximate not in ("none", "tanh"):
-            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
-        self.approximate = approximate
+        self.approximate = _checks.choice("GELU", "approximate", approximate, ("none", "tanh"))
 
     def forward(self, x):
         """GELU of every element of ``x``."""

@@ -23,6 +23,8 @@ class Dropout2d(Module):
     Dropout2d(p=0.2, inplace=False)
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         self.p = _checks.probability("Dropout2d", "p", p)
@@ -54,6 +56,8 @@ class AdaptiveAvgPool2d(Module):
     AdaptiveAvgPool2d(output_size=(2, None))
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, output_size):
         super().__init__()
         self.output_size = _output_size(output_size)
@@ -73,6 +77,8 @@ class Unflatten(Module):
     >>> Unflatten(1, (2, 5))(tn.zeros(3, 10)).shape
     (3, 2, 5)
     """
+
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
 
     def __init__(self, dim, unflattened_size):
         super().__init__()

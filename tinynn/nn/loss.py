@@ -9,11 +9,13 @@
 """
 from __future__ import annotations
 
+from tinynn.nn import _checks
 from tinynn.nn.module import Module
 from tinynn.ops.fused import loss as _F
 
 
 class _Loss(Module):
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
     _fn = None
     _reductions = _F._REDUCTIONS
 
@@ -22,9 +24,7 @@ class _Loss(Module):
         from tinynn.ops.losses_extra import legacy_reduction  # PyTorch's deprecated flags, mapped as it does
 
         reduction = legacy_reduction(size_average, reduce, reduction)
-        if reduction not in self._reductions:
-            raise ValueError(f"{type(self).__name__}: reduction must be one of {self._reductions}, got {reduction!r}")
-        self.reduction = reduction
+        self.reduction = _checks.choice(type(self).__name__, "reduction", reduction, self._reductions)
 
     def forward(self, input, target):
         return self._fn(input, target, reduction=self.reduction)
@@ -71,9 +71,8 @@ class CrossEntropyLoss(_WeightedLoss):
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
         _WeightedLoss.__init__(self, weight, size_average, reduce, reduction)
-        if not 0.0 <= float(label_smoothing) <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], got {label_smoothing}")
-        self.ignore_index, self.label_smoothing = int(ignore_index), float(label_smoothing)
+        self.label_smoothing = _checks.real("CrossEntropyLoss", "label_smoothing", label_smoothing, 0.0, 1.0)
+        self.ignore_index = _checks.integer("CrossEntropyLoss", "ignore_index", ignore_index)
 
     def forward(self, input, target):
         return _F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
@@ -92,7 +91,7 @@ class NLLLoss(_WeightedLoss):
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         _WeightedLoss.__init__(self, weight, size_average, reduce, reduction)
-        self.ignore_index = int(ignore_index)
+        self.ignore_index = _checks.integer("NLLLoss", "ignore_index", ignore_index)
 
     def forward(self, input, target):
         return _F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)

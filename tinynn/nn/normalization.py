@@ -10,8 +10,10 @@
 from __future__ import annotations
 
 from tinynn import backend
+from tinynn.nn import _checks
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops.fused.normalization import layer_norm
+from tinynn.tensor import Tensor
 
 
 class LayerNorm(Module):
@@ -27,19 +29,21 @@ class LayerNorm(Module):
     True
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        if not shape or any(int(n) <= 0 for n in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be positive sizes, got {normalized_shape!r}")
-        self.normalized_shape = tuple(int(n) for n in shape)
-        self.eps, self.elementwise_affine = float(eps), bool(elementwise_affine)
+        shape = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
+        if not shape:
+            raise ValueError("LayerNorm: normalized_shape must name at least one dim, got ()")
+        self.normalized_shape = tuple(_checks.positive_int("LayerNorm", "normalized_shape", n) for n in shape)
+        self.eps = _checks.real("LayerNorm", "eps", eps)
+        self.elementwise_affine = bool(elementwise_affine)
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
-        xp = backend.numpy
         if self.elementwise_affine:
-            self.weight = Parameter(xp.ones(self.normalized_shape, dtype=dtype))
+            self.weight = Parameter(_checks.new_array("LayerNorm", self.normalized_shape, dtype, "ones"))
             if bias:
-                self.bias = Parameter(xp.zeros(self.normalized_shape, dtype=dtype))
+                self.bias = Parameter(_checks.new_array("LayerNorm", self.normalized_shape, dtype, "zeros"))
             else:
                 self.register_parameter("bias", None)
         else:
@@ -57,6 +61,8 @@ class LayerNorm(Module):
 
     def forward(self, x):
         """``x`` of shape (..., *normalized_shape), normalised over the trailing dims."""
+        if isinstance(x, Tensor):  # (anything else: layer_norm names the problem)
+            _checks.float_input("LayerNorm", x, self.weight, self.bias)
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

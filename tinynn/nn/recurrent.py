@@ -41,18 +41,21 @@ class Embedding(Module):
     (2, 3, 8)
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, device=None, dtype=None):
         super().__init__()
         self.num_embeddings = _checks.positive_int("Embedding", "num_embeddings", num_embeddings)
         self.embedding_dim = _checks.positive_int("Embedding", "embedding_dim", embedding_dim)
         if padding_idx is not None:
+            padding_idx = _checks.integer("Embedding", "padding_idx", padding_idx)
             if not -self.num_embeddings <= padding_idx < self.num_embeddings:
                 raise ValueError(f"Embedding: padding_idx {padding_idx} is outside the table of "
                                  f"{self.num_embeddings} embeddings")
             padding_idx %= self.num_embeddings
         self.padding_idx = padding_idx
         dtype = backend.as_dtype(dtype) or backend.default_dtype()
-        self.weight = Parameter(backend.numpy.empty((self.num_embeddings, self.embedding_dim), dtype=dtype))
+        self.weight = Parameter(_checks.new_array("Embedding", (self.num_embeddings, self.embedding_dim), dtype))
         self.reset_parameters()
         if device is not None and backend.check_device(device) != "cpu":
             self.to(device)
@@ -101,7 +104,7 @@ def _uniform_parameters(module, shapes, hidden_size, dtype):
     """Register the named parameters with PyTorch's init U(-1/sqrt(H), 1/sqrt(H)), in order."""
     bound = 1 / math.sqrt(hidden_size)
     for name, shape in shapes:
-        p = Parameter(backend.numpy.empty(shape, dtype=dtype))
+        p = Parameter(_checks.new_array(type(module).__name__, shape, dtype))
         init.uniform_(p, -bound, bound)
         setattr(module, name, p)
 
@@ -146,8 +149,7 @@ class RNNCell(_CellBase):
     """
 
     def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        _checks.choice("RNNCell", "nonlinearity", nonlinearity, ("tanh", "relu"))
         super().__init__(input_size, hidden_size, bias, device, dtype)
         self.nonlinearity = nonlinearity
 
@@ -222,10 +224,13 @@ class _RecurrentBase(Module):
         self.hidden_size = _checks.positive_int(layer, "hidden_size", hidden_size)
         self.num_layers = _checks.positive_int(layer, "num_layers", num_layers)
         _checks.probability(layer, "dropout", dropout)
-        self.bias, self.batch_first, self.dropout = bool(bias), bool(batch_first), float(dropout)
-        self.bidirectional = bool(bidirectional)
+        self.bias, self.dropout = bool(bias), float(dropout)
+        self.batch_first = _checks.flag(layer, "batch_first", batch_first)  # PyTorch refuses non-bools too
+        self.bidirectional = _checks.flag(layer, "bidirectional", bidirectional)
         self.directions = 2 if bidirectional else 1
         g, h = self.gates * self.hidden_size, self.hidden_size
+        widest = max(self.input_size, h * self.directions)
+        _checks.total_elements(layer, self.num_layers * self.directions * (g * (widest + h) + 2 * g))
         shapes = []
         for layer in range(self.num_layers):
             size_in = self.input_size if layer == 0 else h * self.directions
@@ -264,6 +269,9 @@ class _RecurrentBase(Module):
             x = x.unsqueeze(1)
         elif self.batch_first:
             x = x.transpose(0, 1)
+        if x.shape[0] == 0:  # PyTorch: "Expected sequence length to be larger than 0 in RNN"
+            raise ValueError(f"{type(self).__name__}: expected a sequence length larger than 0, got input of shape "
+                             f"{tuple(x.shape)} (seq_len, N, features)")
         states = self._initial_state(x, hx, x.shape[1], unbatched)
         finals = [[] for _ in states]
         for layer in range(self.num_layers):
@@ -329,8 +337,7 @@ class RNN(_RecurrentBase):
     """
 
     def __init__(self, *args, nonlinearity="tanh", **kwargs):
-        if nonlinearity not in ("tanh", "relu"):
-            raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+        _checks.choice("RNN", "nonlinearity", nonlinearity, ("tanh", "relu"))
         super().__init__(*args, **kwargs)
         self.nonlinearity = nonlinearity
 

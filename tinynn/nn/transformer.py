@@ -13,6 +13,7 @@ since, because the residual path then carries gradients to early layers unchange
 """
 from __future__ import annotations
 
+from tinynn.nn import _checks
 from tinynn.nn.attention import MultiheadAttention
 from tinynn.nn.layers import Dropout, Linear
 from tinynn.nn.module import Module
@@ -21,14 +22,22 @@ from tinynn.ops import relu
 from tinynn.ops.gelu import gelu
 
 
-def _activation(activation):
+def _activation(layer, activation):
     if callable(activation):
         return activation
-    if activation == "relu":
-        return relu
-    if activation == "gelu":
-        return gelu
-    raise RuntimeError(f"Transformer layer: activation should be 'relu', 'gelu' or a callable, not {activation!r}")
+    if isinstance(activation, str) and activation in ("relu", "gelu"):
+        return relu if activation == "relu" else gelu
+    raise RuntimeError(f"{layer}: activation should be 'relu', 'gelu' or a callable, not {activation!r}")
+
+
+def _check_sizes(layer, d_model, nhead, dim_feedforward, dropout):
+    """The block's own arguments, checked under its name before any submodule is built."""
+    _checks.positive_int(layer, "d_model", d_model)
+    _checks.positive_int(layer, "nhead", nhead)
+    _checks.positive_int(layer, "dim_feedforward", dim_feedforward)
+    _checks.probability(layer, "dropout", dropout)
+    if d_model % nhead:
+        raise ValueError(f"{layer}: d_model ({d_model}) must be a multiple of nhead ({nhead})")
 
 
 class TransformerEncoderLayer(Module):
@@ -40,9 +49,13 @@ class TransformerEncoderLayer(Module):
     ['dropout', 'dropout1', 'dropout2']
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
+        _check_sizes("TransformerEncoderLayer", d_model, nhead, dim_feedforward, dropout)
+        activation = _activation("TransformerEncoderLayer", activation)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             device=device, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, device=device, dtype=dtype)
@@ -52,7 +65,7 @@ class TransformerEncoderLayer(Module):
         self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, device=device, dtype=dtype)
         self.dropout1, self.dropout2 = Dropout(dropout), Dropout(dropout)
-        self.activation = _activation(activation)
+        self.activation = activation
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         """``src`` (S, N, E), or (N, S, E) with batch_first; masks as nn.MultiheadAttention's."""
@@ -84,9 +97,13 @@ class TransformerDecoderLayer(Module):
     (5, 3, 4)
     """
 
+    _input_ranks = 0  # any Tensor; anything else is refused naming the layer
+
     def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
                  batch_first=False, norm_first=False, bias=True, device=None, dtype=None):
         super().__init__()
+        _check_sizes("TransformerDecoderLayer", d_model, nhead, dim_feedforward, dropout)
+        activation = _activation("TransformerDecoderLayer", activation)
         kw = dict(device=device, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, **kw)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
@@ -99,7 +116,7 @@ class TransformerDecoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
         self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **kw)
         self.dropout1, self.dropout2, self.dropout3 = Dropout(dropout), Dropout(dropout), Dropout(dropout)
-        self.activation = _activation(activation)
+        self.activation = activation
 
     def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
                 memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
