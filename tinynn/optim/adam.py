@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from tinynn import backend
 from tinynn.optim.optimizer import LIKE_PARAM, STEP, Optimizer, check_finite, check_number
+from tinynn.tensor import Tensor
 
 
 class Adam(Optimizer):
@@ -24,17 +25,29 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  foreach=None, maximize=False, capturable=False, differentiable=False, fused=None,
                  decoupled_weight_decay=False):
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize, foreach=foreach,
                                       capturable=capturable, differentiable=differentiable, fused=fused,
                                       decoupled_weight_decay=decoupled_weight_decay))
+
+    def _normalized(self, group):
+        group = super()._normalized(group)
+        betas = group.get("betas")
+        if isinstance(betas, Tensor) and betas.ndim == 1:  # PyTorch indexes it: a 1-d Tensor works
+            betas = betas.tolist()
+        if isinstance(betas, list):
+            group["betas"] = tuple(betas)
+        return group
 
     def _check_group(self, group):
         super()._check_group(group)
         name = type(self).__name__
         betas = group["betas"]
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}")
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"{name}: betas must be a pair of floats (beta1, beta2), e.g. betas=(0.9, 0.999); "
+                            f"got {type(betas).__name__} {betas!r}")
+        if len(betas) != 2:
+            raise ValueError(f"{name}: betas must be a pair (beta1, beta2), got {len(betas)} values {betas!r}")
         check_number(name, "betas[0]", betas[0], high=1.0, high_open=True)
         check_number(name, "betas[1]", betas[1], high=1.0, high_open=True)
         check_finite(name, "eps", group["eps"])

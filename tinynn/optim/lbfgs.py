@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
-from tinynn.optim.optimizer import Optimizer, check_finite, check_lr, check_number
+from tinynn.optim.optimizer import Optimizer, check_choice, check_finite, check_lr, check_number
 
 _STATE = ("func_evals", "n_iter", "d", "t", "old_dirs", "old_stps", "ro", "H_diag",
           "prev_flat_grad", "prev_loss", "al")
@@ -51,8 +51,7 @@ class LBFGS(Optimizer):
                 raise ValueError(f"LBFGS: {key} must be an integer >= 1, got {value!r}")
         check_finite("LBFGS", "tolerance_grad", group["tolerance_grad"])
         check_finite("LBFGS", "tolerance_change", group["tolerance_change"])
-        if group["line_search_fn"] not in (None, "strong_wolfe"):
-            raise ValueError(f"LBFGS: line_search_fn must be None or 'strong_wolfe', got {group['line_search_fn']!r}")
+        check_choice("LBFGS", "line_search_fn", group["line_search_fn"], (None, "strong_wolfe"))
 
     def add_param_group(self, param_group):
         """Allowed only for the first group (LBFGS has one)."""

@@ -28,7 +28,7 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Mapping
 
-from tinynn.optim.optimizer import Optimizer, check_finite, check_number
+from tinynn.optim.optimizer import Optimizer, check_choice, check_finite, check_number
 
 
 # ------------------------------------------------------------------------------ checks
@@ -225,7 +225,10 @@ class MultiStepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        milestones = Counter(milestones if not isinstance(milestones, numbers.Integral) else [milestones])
+        if not isinstance(milestones, (list, tuple, range, Counter)):  # PyTorch takes a list too
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs, e.g. [30, 80], got "
+                            f"{type(milestones).__name__} {milestones!r}"[:160])
+        milestones = Counter(milestones)
         self._check({"milestones": milestones, "gamma": gamma})
         self.milestones, self.gamma = milestones, gamma
         super().__init__(optimizer, last_epoch)
@@ -387,9 +390,8 @@ class OneCycleLR(LRScheduler):
             _check_int(name, "steps_per_epoch", steps_per_epoch, 1)
             total_steps = epochs * steps_per_epoch
         _check_int(name, "total_steps", total_steps, 1)
-        check_number(name, "pct_start", pct_start, high=1.0)
-        if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"{name}: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+        check_number(name, "pct_start", pct_start, high=1.0, low_open=True)  # PyTorch: 0 < pct_start <= 1
+        check_choice(name, "anneal_strategy", anneal_strategy, ("cos", "linear"))
         max_lrs = _per_group(name, "max_lr", max_lr, optimizer)
         for value in max_lrs:
             check_finite(name, "max_lr", value)
@@ -582,10 +584,8 @@ class ReduceLROnPlateau(LRScheduler):
 
     def _check(self, settings):
         name = "ReduceLROnPlateau"
-        if settings["mode"] not in ("min", "max"):
-            raise ValueError(f"{name}: mode must be 'min' or 'max', got {settings['mode']!r}")
-        if settings["threshold_mode"] not in ("rel", "abs"):
-            raise ValueError(f"{name}: threshold_mode must be 'rel' or 'abs', got {settings['threshold_mode']!r}")
+        check_choice(name, "mode", settings["mode"], ("min", "max"))
+        check_choice(name, "threshold_mode", settings["threshold_mode"], ("rel", "abs"))
         check_number(name, "factor", settings["factor"], high=1.0, high_open=True)
         _check_int(name, "patience", settings["patience"], 0)
         _check_int(name, "cooldown", settings["cooldown"], 0)
