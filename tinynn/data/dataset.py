@@ -17,6 +17,8 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
+import numbers
+import operator
 import warnings
 
 from tinynn import backend
@@ -126,7 +128,7 @@ class Subset(Dataset):
 
     def __init__(self, dataset, indices):
         self.dataset = dataset
-        self.indices = [int(i) for i in indices]
+        self.indices = _index_list("Subset", indices)
 
     def __len__(self):
         return len(self.indices)
@@ -135,6 +137,24 @@ class Subset(Dataset):
         if isinstance(index, (list, tuple)):
             return [self.dataset[self.indices[i]] for i in index]
         return self.dataset[self.indices[index]]
+
+def _index_list(owner, indices):
+    """``indices`` as a list of ints: a list, range, integer array or 1-d integer Tensor."""
+    data = getattr(indices, "_data", indices)
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__") or getattr(data, "ndim", 1) != 1:
+        raise TypeError(f"{owner}: indices must be a sequence of ints (a list, range or 1-d integer array), got "
+                        f"{type(indices).__name__}"
+                        + (f" of shape {tuple(data.shape)}" if hasattr(data, "shape") else f" {indices!r}"[:80]))
+    out = []
+    for i in data:
+        try:
+            if isinstance(i, (bool, backend.numpy.bool_)):
+                raise TypeError
+            out.append(operator.index(i))
+        except TypeError:
+            raise TypeError(f"{owner}: indices must be ints, got {i!r} ({type(i).__name__})") from None
+    return out
+
 
 class ConcatDataset(Dataset):
     """Datasets one after the other: ``len`` is the sum, index ``i`` finds its dataset.
@@ -180,7 +200,13 @@ def random_split(dataset, lengths, generator=None):
     [6, 5]
     """
     n = len(dataset)
+    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
+        raise TypeError(f"random_split: lengths must be a list of counts like [800, 200] or fractions like "
+                        f"[0.8, 0.2], got {type(lengths).__name__} {lengths!r}"[:200])
     lengths = list(lengths)
+    bad = [v for v in lengths if isinstance(v, bool) or not isinstance(v, numbers.Real)]
+    if bad:
+        raise TypeError(f"random_split: every length must be a number (a count or a fraction), got {bad[0]!r}")
     if not lengths:
         raise ValueError("random_split: lengths is empty; give counts like [800, 200] or fractions like "
                          "[0.8, 0.2]")

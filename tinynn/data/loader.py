@@ -40,6 +40,7 @@ so ``tn.manual_seed`` repeats the order of a whole run.
 from __future__ import annotations
 
 import collections.abc
+import numbers
 
 from tinynn import backend
 from tinynn.data._common import check_positive_int, host, rng_of, where
@@ -125,6 +126,10 @@ class DataLoader:
                 raise TypeError(f"DataLoader: {name} must be callable, got {type(fn).__name__}")
         if generator is not None:
             rng_of(generator, "DataLoader")  # a bad generator fails here, not at the first epoch
+        for name, s in (("sampler", sampler), ("batch_sampler", batch_sampler)):
+            if s is not None and (isinstance(s, (str, bytes)) or not hasattr(s, "__iter__")):
+                raise TypeError(f"DataLoader: {name} must be an iterable of indices (e.g. RandomSampler(dataset) or "
+                                f"a list), got {type(s).__name__}")
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle; shuffle inside "
                              "the sampler (e.g. RandomSampler) instead")
@@ -157,8 +162,8 @@ class DataLoader:
         if not isinstance(num_workers, int) or isinstance(num_workers, bool) or num_workers < 0:
             raise ValueError("DataLoader: num_workers option should be non-negative; use num_workers=0 to "
                              f"disable multiprocessing (got {num_workers!r}; tinynn always loads in-process)")
-        if timeout < 0:
-            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout}")
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout >= 0:
+            raise ValueError(f"DataLoader: timeout option should be a non-negative number of seconds, got {timeout!r}")
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError("DataLoader: prefetch_factor option could only be specified in multiprocessing. "
                              "let num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None.")
