@@ -160,6 +160,19 @@ def _write_error(path, error):
                    f"{error.strerror or error}{hint}; nothing was changed at that path", path)
 
 
+def _refuse_special_target(path):
+    """A device, FIFO or socket at ``path`` is not replaced by the atomic rename (as root,
+    ``tn.save(sd, "/dev/null")`` would otherwise swap the device for a regular file)."""
+    try:
+        mode = os.stat(path).st_mode  # follows links: a link to a device is refused too
+    except OSError:
+        return  # nothing there (or unreadable: the write reports it, naming the path)
+    if not stat.S_ISREG(mode):
+        raise ValueError(f"tn.save({path!r}): the path is not a regular file (a FIFO, socket or device), and "
+                         "tn.save only replaces files; to write into it, open it yourself: "
+                         "with open(path, 'wb') as f: tn.save(obj, f)")
+
+
 def save(obj, f):
     """Write ``obj`` (a state dict, an optimizer state dict, or nested dicts/lists of arrays
     and numbers) to ``f`` as a tinynn ``.npz`` checkpoint.
@@ -197,6 +210,7 @@ def save(obj, f):
     if os.path.isdir(path):
         raise IsADirectoryError(errno.EISDIR, f"tn.save: {path!r} is a directory; give a file name, "
                                 f"e.g. {os.path.join(path, 'model.npz')!r}", path)
+    _refuse_special_target(path)
     directory, base = os.path.split(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(errno.ENOENT, f"tn.save: the folder {directory!r} does not exist; "
