@@ -418,17 +418,22 @@ def backward_pass(root, seed, retain_graph, deliver, stops=_NO_STOPS):
         if fn is None or node in stops:  # a leaf (or an input of autograd.grad): the gradient arrived
             deliver(node, grad, node in owned)  # _accumulate: into .grad (autograd.grad collects instead)
             continue
-        try:
-            input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
-        except FloatingPointError as e:  # a subnormal under np.errstate(under="raise"): PyTorch computes on
-            input_grads = checks.without_underflow(fn.backward, (grad,), e)
-        if type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if len(input_grads) != len(fn.inputs):
-            checks.check_gradients(fn, input_grads, len(fn.inputs))
-        _add_grads(grads, owned, fn, grad, input_grads)
+        _add_grads(grads, owned, fn, grad, _input_grads(fn, grad, anomaly))
         if not retain_graph:
             fn.release()
+
+
+def _input_grads(fn, grad, anomaly):
+    """``fn.backward(grad)`` as a tuple, one gradient (or None) per input."""
+    try:
+        input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
+    except FloatingPointError as e:  # a subnormal under np.errstate(under="raise"): PyTorch computes on
+        input_grads = checks.without_underflow(fn.backward, (grad,), e)
+    if type(input_grads) is not tuple:
+        input_grads = (input_grads,)
+    if len(input_grads) != len(fn.inputs):
+        checks.check_gradients(fn, input_grads, len(fn.inputs))
+    return input_grads
 
 
 def _add_grads(grads, owned, fn, upstream, input_grads):
@@ -450,17 +455,13 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
             owned.add(node)
         else:
             grads[node] = g
-            if node.creator is None and not (  # a leaf's first gradient: may it keep this array?
-                    g is upstream or g.base is not None or _given_twice(g, input_grads)):  # .base: a view
+            if node.creator is None and not _borrowed(g, upstream, input_grads):  # a leaf's first gradient
                 owned.add(node)
 
 
-def _given_twice(g, input_grads):
-    copies = 0
-    for h in input_grads:
-        if h is g:
-            copies += 1
-    return copies > 1
+def _borrowed(g, upstream, input_grads):
+    """May another array alias ``g``? The pass-through, a view (``.base``), one array given to two inputs."""
+    return g is upstream or g.base is not None or list(map(id, input_grads)).count(id(g)) > 1
 
 
 def _accumulate(leaf, grad, owned):
