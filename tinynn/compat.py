@@ -39,6 +39,7 @@ MODULES = {
     "torch.utils.data": "tinynn.data",
     "torch.autograd": "tinynn.autograd",
     "torch.linalg": "tinynn.linalg",
+    "torch.random": "tinynn.random",
     "torch.cuda": "tinynn.cuda",
     "torch.backends": "tinynn.backends",
     "torch.accelerator": "tinynn.accelerator",
