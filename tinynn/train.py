@@ -32,8 +32,9 @@ import warnings
 from tinynn import backend
 from tinynn import metrics as _metrics
 from tinynn.data import DataLoader, TensorDataset
-from tinynn.ops import concatenate
 from tinynn.modes import no_grad
+from tinynn.nn.utils import model_device
+from tinynn.ops import concatenate
 from tinynn.tensor import Tensor
 
 np = backend.numpy  # predicted labels are gathered on the host for the metrics
@@ -187,12 +188,6 @@ def _score(resolved, true_parts, pred_parts, prefix=""):
 
 
 # --------------------------------------------------------------------------- plumbing
-def _model_device(model):
-    for p in getattr(model, "parameters", lambda: ())():
-        return p.device
-    return "cpu"
-
-
 def _split_batch(batch, device, where):
     """``(x, y)`` Tensors on ``device`` from a loader's batch."""
     if not isinstance(batch, (tuple, list)) or len(batch) < 2:
@@ -309,7 +304,7 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
     callbacks = CallbackList(callbacks)
     if device is not None:
         model.to(backend.check_device(device))
-    device = _model_device(model)
+    device = model_device(model)
     history = History()
     total_batches = len(train_loader) if hasattr(train_loader, "__len__") else None
     callbacks.set_context(model, optimizer)
@@ -386,7 +381,7 @@ def evaluate(model, loss_fn, loader, metrics="auto", device=None, threshold=None
     """
     _check_loader(loader, "evaluate", "loader")
     resolved = None if _is_auto(metrics) else _resolve_metrics(metrics)
-    device = backend.check_device(device) if device is not None else _model_device(model)
+    device = backend.check_device(device) if device is not None else model_device(model)
     was_training = getattr(model, "training", False)
     if hasattr(model, "eval"):
         model.eval()
@@ -425,7 +420,7 @@ def predict(model, x, batch_size=256, device=None):
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"predict: batch_size must be a positive int, got {batch_size!r}")
-    device = backend.check_device(device) if device is not None else _model_device(model)
+    device = backend.check_device(device) if device is not None else model_device(model)
     if isinstance(x, DataLoader):
         batches = (b[0] for b in x)
     else:

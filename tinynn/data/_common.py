@@ -5,8 +5,7 @@ Tensors only when a batch is handed out.
 """
 from __future__ import annotations
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.tensor import Tensor
 
 np = backend.numpy  # host-only: data is prepared on the CPU, batches move afterwards
@@ -14,9 +13,7 @@ np = backend.numpy  # host-only: data is prepared on the CPU, batches move after
 
 def host(a):
     """A NumPy array from a Tensor, a device array, a list or a number."""
-    if isinstance(a, Tensor):
-        return a.numpy()
-    return backend.to_host(a) if backend.is_array(a) else np.asarray(a)
+    return backend.to_host(a)
 
 
 def raw(a):

@@ -234,12 +234,11 @@ class Module:
 
     # -- training state ---------------------------------------------------------------------
     def zero_grad(self, set_to_none=True):
-        """Clear the gradients of every parameter (to None, as PyTorch does by default)."""
-        for p in self.parameters():
-            if set_to_none or p._grad is None:
-                p._grad = None
-            else:
-                p._grad = backend.xp_of(p._grad).zeros_like(p._grad)
+        """Clear the gradients of every parameter (to None, as PyTorch does by default; zeros in
+        place with ``set_to_none=False``)."""
+        from tinynn.nn.utils import zero_grad_  # nn.utils imports the Tensor machinery this module defines
+
+        zero_grad_(self.parameters(), set_to_none)
 
     def train(self, mode=True):
         """Training mode (Dropout active) for this module and every descendant; returns self."""

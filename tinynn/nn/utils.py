@@ -151,3 +151,26 @@ def vector_to_parameters(vec, parameters):
         n = int(p._data.size)
         p._data[...] = vec._data[start:start + n].reshape(p.shape).astype(p.dtype, copy=False)
         start += n
+
+
+def zero_grad_(parameters, set_to_none=True):
+    """Forget the gradients before the next backward: set them to None (the default, as
+    PyTorch 2.x) or, with ``set_to_none=False``, fill them with zeros in place. The one
+    implementation behind ``Module.zero_grad`` and ``Optimizer.zero_grad``.
+
+    >>> import tinynn as tn
+    >>> w = tn.ones(2, requires_grad=True); (w * 3).sum().backward(); zero_grad_([w], set_to_none=False); w.grad
+    tensor([0., 0.])
+    """
+    for p in parameters:
+        if set_to_none:
+            p._grad = None
+        elif p._grad is not None:
+            p._grad[...] = 0
+
+
+def model_device(model):
+    """The device of a model's first parameter ("cpu" for a model without parameters, or a function)."""
+    for p in getattr(model, "parameters", lambda: ())():
+        return p.device
+    return "cpu"

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 
 from tinynn import _state_dict, backend
 from tinynn.modes import enable_grad
+from tinynn.nn.utils import zero_grad_
 from tinynn.tensor import Tensor
 
 # Keys PyTorch added to param groups over the years; a saved group without them (an older
@@ -286,12 +287,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients before the next backward: set them to None (the default, as
         PyTorch 2.x) or, with ``set_to_none=False``, fill them with zeros in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if set_to_none:
-                    p._grad = None
-                elif p._grad is not None:
-                    p._grad[...] = 0
+        zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     # -- checkpoints ----------------------------------------------------------------------
     def state_dict(self):

@@ -39,10 +39,6 @@ def _named(parameters):
             for i, item in enumerate(items)]
 
 
-def _host(x):
-    return backend.to_host(x._data if isinstance(x, Tensor) else x)
-
-
 class Recorder:
     """Collects per-step statistics; the ``plot_*`` methods draw them.
 
@@ -91,14 +87,14 @@ class Recorder:
                 stats["mean"].append(float("nan"))
                 stats["max"].append(float("nan"))
                 continue
-            g = np.abs(_host(p._grad))
+            g = np.abs(backend.to_host(p._grad))
             stats["mean"].append(float(g.mean()))
             stats["max"].append(float(g.max()))
 
     def record_activations(self, step=None, **named_outputs):
         """Keep a sample of each named output's values, e.g. ``record_activations(5, hidden=h)``."""
         for name, value in named_outputs.items():
-            values = _host(value).reshape(-1)
+            values = backend.to_host(value).reshape(-1)
             if values.size > self.max_values:
                 values = self._rng.choice(values, self.max_values, replace=False)
             self.activations.setdefault(name, []).append((step, values.astype("float64")))
@@ -109,7 +105,7 @@ class Recorder:
         argmax) or (N,) / (N, 1) (class = score > 0, i.e. a logit; pass probabilities - 0.5).
         The grid is built on the device of ``x``.
         """
-        xs = _host(x)
+        xs = backend.to_host(x)
         if xs.ndim != 2 or xs.shape[1] != 2:
             raise ValueError(f"Recorder.record_boundary: x must be (N, 2) points, got shape {xs.shape}")
         lo, hi = xs.min(axis=0) - margin, xs.max(axis=0) + margin
@@ -117,13 +113,13 @@ class Recorder:
         grid = np.stack([xx.ravel(), yy.ravel()], axis=1).astype(xs.dtype if xs.dtype.kind == "f" else "float32")
         device = x.device if isinstance(x, Tensor) else "cpu"
         with no_grad():
-            scores = _host(predict(Tensor(grid, device=device)))
+            scores = backend.to_host(predict(Tensor(grid, device=device)))
         if scores.ndim == 2 and scores.shape[1] > 1:
             classes = scores.argmax(axis=1)
         else:
             classes = (scores.reshape(-1) > 0).astype("int64")
         self.boundaries.append((step, xx, yy, classes.reshape(xx.shape)))
-        self.points = (xs, None if y is None else _host(y).reshape(-1))
+        self.points = (xs, None if y is None else backend.to_host(y).reshape(-1))
 
     # ------------------------------------------------------------------ pictures
     def plot_gradient_flow(self, ax=None, path=None, title="gradient flow: mean |grad| per layer", smooth=1):

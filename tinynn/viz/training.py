@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from tinynn import backend
 from tinynn.modes import no_grad
+from tinynn.nn.utils import model_device
 from tinynn.tensor import Tensor
 from tinynn.viz._mpl import finish, new_axes, pyplot
 
 np = backend.numpy  # pictures are drawn from host copies
-
-
-def _host(a):
-    if isinstance(a, Tensor):
-        a = a._data
-    return backend.to_host(a) if backend.is_array(a) else np.asarray(a)
 
 
 def plot_history(history, keys=None, path=None, title=None):
@@ -64,14 +59,6 @@ def plot_history(history, keys=None, path=None, title=None):
     return finish(fig, path)
 
 
-def _model_device(model):
-    params = getattr(model, "parameters", None)
-    if callable(params):
-        for p in params():
-            return p.device
-    return "cpu"
-
-
 def _predict_classes(model, points, threshold):
     """Class per grid point: argmax of (N, C) outputs, or output > threshold for one column."""
     training = getattr(model, "training", None)
@@ -79,11 +66,11 @@ def _predict_classes(model, points, threshold):
         model.eval()  # dropout off while drawing
     try:
         with no_grad():
-            out = model(Tensor(points, device=_model_device(model)))
+            out = model(Tensor(points, device=model_device(model)))
     finally:
         if training and hasattr(model, "train"):
             model.train()
-    out = _host(out)
+    out = backend.to_host(out)
     if out.ndim == 2 and out.shape[1] > 1:
         return out.argmax(axis=1)
     return (out.reshape(-1) > threshold).astype(np.int64)
@@ -108,7 +95,7 @@ def plot_decision_boundary(model, x, y, path=None, resolution=200, threshold=0.0
     >>> fig.axes[0].get_title()
     'decision boundary'
     """
-    x, y = _host(x), _host(y).reshape(-1)
+    x, y = backend.to_host(x), backend.to_host(y).reshape(-1)
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"plot_decision_boundary: x must be (N, 2) points, got shape {x.shape}")
     lo, hi = x.min(axis=0) - margin, x.max(axis=0) + margin
@@ -144,7 +131,7 @@ def plot_confusion_matrix(cm, class_names=None, normalize=False, path=None, ax=N
     >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
     ['cat', 'dog']
     """
-    cm = _host(cm)
+    cm = backend.to_host(cm)
     if cm.ndim != 2 or cm.shape[0] != cm.shape[1]:
         raise ValueError(f"plot_confusion_matrix: expected a square (K, K) matrix, got shape {cm.shape}")
     k = cm.shape[0]
