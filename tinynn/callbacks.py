@@ -36,6 +36,8 @@ import math
 import os
 import warnings
 
+from tinynn import backend
+
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "ReduceLROnPlateau", "LambdaCallback",
            "CallbackList"]
 
@@ -242,9 +244,9 @@ def _check_plain(value, where, seen=None, depth=0):
     Plain data: None, bool, int, float, str, NumPy arrays and scalars (not object arrays),
     Tensors (saved as arrays), and lists, tuples and dicts (str or int keys) of them.
     Loading such a file never runs code (tn.load reads arrays and JSON only)."""
-    import numpy as _np
-
     from tinynn.tensor import Tensor
+
+    _np = backend.numpy
 
     if depth > 100:
         raise ValueError(f"ModelCheckpoint: extra is nested more than 100 levels deep at {where} (a cycle?)")

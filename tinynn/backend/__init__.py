@@ -226,6 +226,11 @@ def is_shared(a) -> bool:
     return getattr(a, "base", None) is not None
 
 
+def broadcast_shapes(*shapes):
+    """The shape the given shapes broadcast to (shape arithmetic: the same on every device)."""
+    return np.broadcast_shapes(*shapes)
+
+
 def is_scalar(x) -> bool:
     """Python or numpy scalar (not an array)."""
     return isinstance(x, (int, float, bool, np.generic))

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import math
 
-import numpy  # shapes only (numpy.broadcast_shapes); arrays go through backend.xp_of
 
 from tinynn import backend
 from tinynn import random
@@ -105,7 +104,7 @@ class ScaledDotProductAttentionFunction(Function):
 
 def _keys_first(xp, a, b):
     """a @ b, (…, S, E) @ (…, E, L) -> (…, S, L), written into an (S, …, L) array (see the class)."""
-    batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    batch = backend.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     out = xp.empty((a.shape[-2],) + batch + (b.shape[-1],), dtype=a.dtype)
     return xp.matmul(a, b, out=xp.moveaxis(out, 0, -2))
 
@@ -142,7 +141,7 @@ def _softmax_over_keys(xp, scores_t, keep):
 
 def _add(scores_t, mask_t):
     """scores_t + mask_t, in place when the mask does not broadcast the scores to a larger shape."""
-    if numpy.broadcast_shapes(scores_t.shape, mask_t.shape) == scores_t.shape:
+    if backend.broadcast_shapes(scores_t.shape, mask_t.shape) == scores_t.shape:
         scores_t += mask_t
         return scores_t
     return scores_t + mask_t
