@@ -200,10 +200,13 @@ def random_split(dataset, lengths, generator=None):
     [6, 5]
     """
     n = len(dataset)
-    if isinstance(lengths, (str, bytes)) or not hasattr(lengths, "__iter__"):
+    try:
+        if isinstance(lengths, (str, bytes)):
+            raise TypeError
+        lengths = list(lengths)
+    except TypeError:  # None, a number, a 0-d tensor ...
         raise TypeError(f"random_split: lengths must be a list of counts like [800, 200] or fractions like "
-                        f"[0.8, 0.2], got {type(lengths).__name__} {lengths!r}"[:200])
-    lengths = list(lengths)
+                        f"[0.8, 0.2], got {type(lengths).__name__} {lengths!r}"[:200]) from None
     bad = [v for v in lengths if isinstance(v, bool) or not isinstance(v, numbers.Real)]
     if bad:
         raise TypeError(f"random_split: every length must be a number (a count or a fraction), got {bad[0]!r}")

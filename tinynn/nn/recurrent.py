@@ -224,9 +224,10 @@ class _RecurrentBase(Module):
         self.hidden_size = _checks.positive_int(layer, "hidden_size", hidden_size)
         self.num_layers = _checks.positive_int(layer, "num_layers", num_layers)
         _checks.probability(layer, "dropout", dropout)
-        self.bias, self.dropout = bool(bias), float(dropout)
-        self.batch_first = _checks.flag(layer, "batch_first", batch_first)  # PyTorch refuses non-bools too
-        self.bidirectional = _checks.flag(layer, "bidirectional", bidirectional)
+        self.dropout = float(dropout)
+        self.bias = _checks.flag(layer, "bias", bias)  # PyTorch refuses a non-bool bias and batch_first too
+        self.batch_first = _checks.flag(layer, "batch_first", batch_first)
+        self.bidirectional = bool(bidirectional)  # (but takes any truth value here)
         self.directions = 2 if bidirectional else 1
         g, h = self.gates * self.hidden_size, self.hidden_size
         widest = max(self.input_size, h * self.directions)
