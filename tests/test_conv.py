@@ -202,7 +202,7 @@ def test_conv2d_module_state_dict_interchanges_with_torch(torch, rng):
     ours = nn.Conv2d(3, 5, 3, stride=2, padding=1)
     theirs = torch.nn.Conv2d(3, 5, 3, stride=2, padding=1)
     assert list(ours.state_dict()) == list(theirs.state_dict()) == ["weight", "bias"]
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     x = rng.standard_normal((2, 3, 9, 9)).astype("float32")
     np.testing.assert_allclose(ours(tn.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
                                rtol=1e-5, atol=1e-5)

@@ -46,7 +46,7 @@ def test_embedding_matches_torch(torch, rng):
     idx = rng.integers(0, 6, size=(3, 5))
     ours = nn.Embedding(6, 4, padding_idx=2).double()
     theirs = torch.nn.Embedding(6, 4, padding_idx=2).double()
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     g = rng.standard_normal((3, 5, 4))
     out = ours(tn.tensor(idx))
     out.backward(g)
@@ -139,7 +139,7 @@ def test_lstm_is_stable_for_huge_pre_activations():
 
 # ------------------------------------------------------------------------------ modules vs torch
 def _copy_to_torch(ours, theirs, torch):
-    missing, unexpected = theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    missing, unexpected = theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     assert not missing and not unexpected
 
 
@@ -274,7 +274,7 @@ def test_dropout_one_drops_everything_between_layers_as_torch(kind, torch, devic
     # (training mode, same weights) is the oracle; it used to raise ZeroDivisionError
     ours = getattr(nn, kind)(2, 3, num_layers=2, dropout=1.0).double()
     theirs = getattr(torch.nn, kind)(2, 3, num_layers=2, dropout=1.0).double()
-    theirs.load_state_dict({k: torch.tensor(v) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((4, 2, 2))
     out, _ = ours.to(device)(tn.tensor(x, device=device))
     expected, _ = theirs(torch.tensor(x))
