@@ -304,3 +304,30 @@ def test_save_does_not_replace_a_fifo(tmp_path):
         tn.save({"w": np.ones(3)}, path)
     assert stat.S_ISFIFO(os.stat(path).st_mode)
     assert sorted(os.listdir(tmp_path)) == ["pipe"]  # no temporary left behind
+
+
+@pytest.mark.parametrize("call, op", [
+    (lambda lib: lib.ones(3) + 10 ** 20, "Add"),            # beyond int64: PyTorch refuses, whatever the dtype
+    (lambda lib: lib.ones(7).reshape(-7), "reshape"),        # NumPy reads any negative as -1; PyTorch refuses
+    (lambda lib: lib.softmax(lib.tensor([1, 2]), 0), "softmax"),
+    (lambda lib: lib.nn.functional.gelu(lib.tensor([1, 2])), "gelu"),
+])
+def test_refused_as_torch_refuses_naming_the_op(call, op):
+    import tinynn.functional  # noqa: F401 - tn.nn.functional, as torch.nn.functional
+    torch = pytest.importorskip("torch")
+    with pytest.raises(Exception):
+        call(torch)
+    with pytest.raises((TypeError, ValueError, RuntimeError, OverflowError)) as info:
+        call(tn)
+    assert op.lower() in str(info.value).lower()
+
+
+def test_autograd_has_torchs_anomaly_switches():
+    with tn.autograd.detect_anomaly():
+        assert tn.is_anomaly_enabled()
+    tn.autograd.set_detect_anomaly(True)
+    try:
+        assert tn.is_anomaly_enabled()
+    finally:
+        tn.autograd.set_detect_anomaly(False)
+    assert not tn.is_anomaly_enabled()

@@ -29,7 +29,7 @@ import tinynn as tn
 import tinynn.functional as F
 from tinynn import nn, optim
 
-ERRORS = (TypeError, ValueError, RuntimeError, IndexError, KeyError, FloatingPointError)
+ERRORS = (TypeError, ValueError, RuntimeError, IndexError, KeyError, FloatingPointError, OverflowError)
 DEADLINE = 10.0
 COUNTS = Counter()
 DISAGREEMENTS = []  # (target, value, what): tinynn and PyTorch decided differently

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import importlib
 
-from tinynn.modes import no_grad
+from tinynn.modes import detect_anomaly, no_grad, set_detect_anomaly  # noqa: F401 - torch.autograd's names
 from tinynn.tensor import Tensor
 
 _engine = importlib.import_module("tinynn.tensor")  # the module (tinynn.tensor the attribute is tn.tensor())

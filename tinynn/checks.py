@@ -56,6 +56,9 @@ def _lift_constants(inputs, fn, Tensor):
         elif backend.is_array(x):
             lifted.append(Tensor._wrap(x))
         elif isinstance(x, (int, float, bool)) or backend.is_scalar(x):
+            if type(x) is int and not -2**63 <= x < 2**63:  # PyTorch refuses it too (whatever the dtype)
+                raise OverflowError(f"{type(fn).__name__}: the Python int {x} is too big to convert (beyond int64); "
+                                    "use a float, e.g. 1e20")
             dtype = backend.scalar_dtype(ref._data.dtype, x)
             with backend.numpy.errstate(over="ignore"):  # 1e39 next to float32 is inf, as in torch
                 lifted.append(Tensor._wrap(backend.xp_of(ref._data).asarray(x, dtype=dtype)))

@@ -122,6 +122,24 @@ class set_grad_enabled(_Set):
         return self  # already set by __init__; __exit__ restores what was there before
 
 
+class set_detect_anomaly(set_grad_enabled):
+    """Anomaly detection on or off from a flag, as a call or a ``with`` block (PyTorch's
+    ``torch.autograd.set_detect_anomaly``).
+
+    >>> import tinynn as tn
+    >>> with tn.autograd.set_detect_anomaly(True):
+    ...     tn.is_anomaly_enabled()
+    True
+    """
+
+    switch = "anomaly"
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self.value, self._args = bool(mode), (mode,)
+        self._previous = state.anomaly
+        _set("anomaly", self.value)
+
+
 class inference_mode(no_grad):
     """PyTorch's faster no_grad; in tinynn it is exactly ``no_grad`` (there is nothing more to skip).
 

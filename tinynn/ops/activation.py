@@ -116,7 +116,11 @@ class LogSoftmaxFunction(Function):
 
 
 def _dim(dim, x, op):
-    """``dim`` checked against x's rank ("Dimension out of range" or a TypeError naming the op)."""
+    """``dim`` checked against x's rank ("Dimension out of range" or a TypeError naming the op),
+    and x floating (PyTorch has no softmax of integers)."""
+    kind = getattr(getattr(x, "dtype", None), "kind", "f")
+    if kind not in "fc":
+        raise TypeError(f"{op}: needs a floating-point tensor, got {x.dtype}: convert it first, e.g. x.float()")
     return dim_index(dim, getattr(x, "ndim", 1), op)
 
 

@@ -235,6 +235,8 @@ def gelu(x, approximate="none"):
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if getattr(getattr(x, "dtype", None), "kind", "f") not in "fc":
+        raise TypeError(f"gelu: needs a floating-point tensor, got {x.dtype}: convert it first, e.g. x.float()")
     return GELUFunction(approximate)(x)
 
 
