@@ -130,3 +130,72 @@ def case_lstm_cell(torch, batch=64, size=128):
         (h1.sum() + c1.sum()).backward()
 
     return run_ours, run_theirs
+
+
+# The GPT's kernels one at a time, at its sizes (batch 12, block 64, n_embd 128, 4 heads); not
+# rows of registry.ROWS (issue 17 names no goal for them), for timing a kernel change alone:
+#   from benchmarks import bench_layers, registry
+#   registry.Row("LayerNorm fwd+bwd", "(12, 64, 128)", bench_layers.case_layer_norm)
+def case_layer_norm(torch, shape=(12, 64, 128)):
+    rng = np.random.default_rng(0)
+    x, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    ours, xs, gs = nn.LayerNorm(shape[-1]), tn.tensor(x, requires_grad=True), tn.tensor(g)
+
+    def run_ours():
+        xs.grad = None
+        ours.zero_grad()
+        ours(xs).backward(gs)
+
+    if torch is None:
+        return run_ours, None
+    theirs, xt, gt = torch.nn.LayerNorm(shape[-1]), torch.tensor(x, requires_grad=True), torch.tensor(g)
+
+    def run_theirs():
+        xt.grad = None
+        theirs.zero_grad()
+        theirs(xt).backward(gt)
+
+    return run_ours, run_theirs
+
+
+def case_gelu(torch, shape=(12, 64, 512)):
+    rng = np.random.default_rng(0)
+    x, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(2))
+    xs, gs = tn.tensor(x, requires_grad=True), tn.tensor(g)
+
+    def run_ours():
+        xs.grad = None
+        F.gelu(xs).backward(gs)
+
+    if torch is None:
+        return run_ours, None
+    xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(g)
+
+    def run_theirs():
+        xt.grad = None
+        torch.nn.functional.gelu(xt).backward(gt)
+
+    return run_ours, run_theirs
+
+
+def case_attention(torch, shape=(12, 4, 64, 32)):
+    """Causal scaled dot-product attention, forward + backward to q, k and v."""
+    rng = np.random.default_rng(0)
+    q, k, v, g = (rng.standard_normal(shape).astype(np.float32) for _ in range(4))
+    ours, gs = [tn.tensor(a, requires_grad=True) for a in (q, k, v)], tn.tensor(g)
+
+    def run_ours():
+        for t in ours:
+            t.grad = None
+        F.scaled_dot_product_attention(*ours, is_causal=True).backward(gs)
+
+    if torch is None:
+        return run_ours, None
+    theirs, gt = [torch.tensor(a, requires_grad=True) for a in (q, k, v)], torch.tensor(g)
+
+    def run_theirs():
+        for t in theirs:
+            t.grad = None
+        torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=True).backward(gt)
+
+    return run_ours, run_theirs
