@@ -31,6 +31,8 @@ from tinynn.creation import *  # noqa: F403,E402
 from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 from tinynn.io import load, save  # noqa: E402
 from tinynn.train import evaluate, fit, predict  # noqa: E402  Keras-style fit on top of nn and optim
+from tinynn import threads  # noqa: E402  BLAS threads; nothing runs at import
+from tinynn.threads import get_num_threads, set_num_threads  # noqa: E402  as torch.set_num_threads
 
 __version__ = "0.2.0.dev0"
 
