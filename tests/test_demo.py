@@ -1,6 +1,8 @@
 """``python -m tinynn``: the demo runs end to end, writes its files, explains itself and its errors."""
 import json
+import os
 import pathlib
+import re
 import subprocess
 import sys
 
@@ -11,6 +13,7 @@ import tinynn as tn
 from tinynn import backend
 from tinynn.__main__ import load_splits, main, make_model
 from tinynn.metrics import accuracy
+from tinynn.threads import THREAD_VARIABLES
 
 
 def test_demo_runs_end_to_end_and_writes_its_files(tmp_path, capsys):
@@ -46,7 +49,7 @@ def test_help_lists_the_options_and_examples(capsys):
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
     for option in ("--epochs", "--hidden", "--lr", "--optimizer", "--batch-size", "--device", "--out",
-                   "--seed", "--quiet", "examples:", "python -m tinynn --"):
+                   "--seed", "--quiet", "--threads", "examples:", "python -m tinynn --"):
         assert option in text
 
 
@@ -87,3 +90,60 @@ def test_demo_docstring_examples_run():
     import tinynn.__main__ as demo
     result = doctest.testmod(demo, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted >= 6 and result.failed == 0
+
+
+def _blas_controllable():
+    try:
+        tn.get_num_threads()
+    except RuntimeError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _blas_controllable(), reason="no BLAS tinynn can control here")
+def test_demo_runs_on_one_blas_thread_unless_told_otherwise_and_restores_it(tmp_path, capsys, monkeypatch):
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    before = tn.get_num_threads()
+    args = ["--epochs", "1", "--hidden", "8", "--quiet", "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(", cpu, 1 BLAS thread")
+    assert main(args + ["--threads", "2"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(", cpu, 2 BLAS threads")
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "3")  # the user's setting: the library's count is kept
+    assert main(args) == 0
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.endswith(f", cpu, {before} BLAS thread{'s' if before > 1 else ''}")
+    assert tn.get_num_threads() == before  # main() from Python leaves the process as it was
+    assert main(args + ["--threads", "0"]) == 2
+    assert "--threads must be at least 1" in capsys.readouterr().err
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenBLAS uses one thread anyway")
+def test_entry_point_default_is_one_thread_and_the_environment_wins(tmp_path):
+    root = pathlib.Path(__file__).resolve().parents[1]
+    base = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    base["PYTHONPATH"] = os.pathsep.join([str(root)] + [p for p in [os.environ.get("PYTHONPATH")] if p])
+    headers = {}
+    for label, extra in (("default", {}), ("environment", {"OPENBLAS_NUM_THREADS": "2"})):
+        result = subprocess.run([sys.executable, "-m", "tinynn", "--epochs", "1", "--hidden", "8", "--quiet",
+                                 "--out", str(tmp_path)], env=dict(base, **extra), capture_output=True, text=True,
+                                timeout=300, cwd=tmp_path)
+        if "cannot set" in result.stderr:
+            pytest.skip("no BLAS tinynn can control here")
+        assert result.returncode == 0, result.stderr[-2000:]
+        headers[label] = result.stdout.splitlines()[0]
+    assert headers["default"].endswith(", 1 BLAS thread")
+    assert headers["environment"].endswith(", 2 BLAS threads")
+
+
+def test_gpt_mode_logs_a_few_lines_not_one_per_step(tmp_path, capsys):
+    from tinynn.models.cli import main as gpt_main
+
+    assert gpt_main(["--iters", "30", "--n-layer", "1", "--n-embd", "16", "--n-head", "2", "--block-size", "8",
+                     "--batch-size", "2", "--warmup", "2", "--eval-iters", "1", "--tokens", "5",
+                     "--out", str(tmp_path)]) == 0
+    err = capsys.readouterr().err  # not a terminal: plain lines at every tenth of the run
+    lines = [part for part in re.split(r"[\r\n]", err) if part.strip()]
+    assert [line.split(" ")[0] for line in lines] == [f"{3 * k}/30" for k in range(1, 11)], lines[:12]
+    assert all("loss " in line and "tokens/s" in line for line in lines)

@@ -1,4 +1,6 @@
 """tinynn.fit / evaluate / predict: histories, learning real problems, reproducibility, output."""
+import re
+
 import numpy as np
 import pytest
 
@@ -96,6 +98,79 @@ def test_progress_false_prints_nothing_and_progress_true_shows_the_loss(capsys):
            DataLoader((x, y), batch_size=8), epochs=2, progress=True)
     out, err = capsys.readouterr()
     assert out == "" and "epoch 2/2" in err and "loss=" in err
+
+
+def _segments(text):
+    """What a log viewer shows as lines: tqdm redraws with \r, lines end with \n."""
+    return [part for part in re.split(r"[\r\n]", text) if part.strip()]
+
+
+def test_progress_in_a_log_is_one_line_per_epoch_not_one_per_batch(capsys):
+    # capsys's stderr is not a terminal, as a log file, a pipe or CI is not
+    x, y = make_xor(200, seed=0)
+    model = _mlp(2, 4, 2)
+    history = tn.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+                     DataLoader((x, y), batch_size=2), epochs=3, val_loader=DataLoader((x, y), batch_size=50))
+    out, err = capsys.readouterr()
+    lines = _segments(err)
+    assert out == "" and len(lines) == 3, lines[:5]  # 3 epochs of 100 batches: 3 lines, not 300
+    for epoch, line in enumerate(lines, 1):
+        assert line.startswith(f"epoch {epoch}/3: 100/100 batch")
+        shown = dict(item.split("=") for item in line.split("] ", 1)[1].split(", "))
+        assert shown == {k: f"{history[k][epoch - 1]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")}
+
+
+def test_progress_into_a_real_pipe_is_one_line_per_epoch(tmp_path):
+    import os
+    import pathlib
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    code = ("import tinynn as tn; from tinynn import nn, optim; from tinynn.data import DataLoader, make_xor\n"
+            "x, y = make_xor(120, seed=0); m = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 2))\n"
+            "tn.fit(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), lr=0.1), DataLoader((x, y), batch_size=1),"
+            " epochs=4)\n")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(root)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300,
+                            cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = _segments(result.stderr)
+    assert [line.split(":")[0] for line in lines] == [f"epoch {e}/4" for e in range(1, 5)], lines[:6]
+    assert all("120/120 batch" in line and "loss=" in line for line in lines)
+
+
+def test_progress_on_a_terminal_is_a_tqdm_bar_redrawn_in_place(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    x, y = make_xor(40, seed=0)
+    model = _mlp(2, 4, 2)
+    tn.fit(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), lr=0.1),
+           DataLoader((x, y), batch_size=8), epochs=1)
+    text = terminal.getvalue()
+    assert "\r" in text and "epoch 1/1" in text and "5/5" in text and "|" in text  # tqdm's bar, redrawn
+
+
+def test_progress_bar_lines_spreads_a_long_run_over_a_few_lines():
+    import io
+
+    from tinynn.progress import progress_bar
+
+    log = io.StringIO()
+    seen = 0
+    for step in progress_bar(range(1000), unit="step", file=log, lines=10):
+        seen += 1
+    assert seen == 1000
+    counts = [line.split(" ")[0] for line in _segments(log.getvalue())]
+    assert counts == [f"{100 * k}/1000" for k in range(1, 11)]
+    quiet = io.StringIO()
+    assert sum(1 for _ in progress_bar(range(5), file=quiet, disable=True)) == 5 and quiet.getvalue() == ""
 
 
 def test_regression_without_metrics_and_with_a_scheduler():

@@ -63,6 +63,27 @@ def test_notebook_started_elsewhere_finds_setup_and_leaves_the_checkout_clean(st
     assert "tutorials/out/" in ignored, ".gitignore must list tutorials/out/"
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: OpenBLAS uses one thread anyway")
+def test_setup_runs_the_blas_on_one_thread_unless_the_environment_says_otherwise(tmp_path):
+    """The tutorials' matrices are small: _setup.py picks one BLAS thread, and leaves the
+    count alone when the learner set OPENBLAS_NUM_THREADS (or OMP_/MKL_)."""
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import _setup, tinynn as tn;"
+            "print(_setup.THREADS, tn.get_num_threads())")
+    base = {k: v for k, v in os.environ.items()
+            if k not in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    base.update(TINYNN_OUT=str(tmp_path), MPLBACKEND="Agg",
+                PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    seen = {}
+    for label, extra in (("default", {}), ("environment", {"OPENBLAS_NUM_THREADS": "2"})):
+        result = subprocess.run([sys.executable, "-c", code, str(TUTORIALS)], env=dict(base, **extra),
+                                capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        seen[label] = result.stdout.split()
+    if seen["default"][0] == "None":
+        pytest.skip("no BLAS tinynn can control here")
+    assert seen == {"default": ["1", "1"], "environment": ["None", "2"]}
+
+
 def test_reference_pages_exist_and_are_linked():
     index = (TUTORIALS / "README.md").read_text(encoding="utf-8")
     for page in ("documents.md", "glossary.md", "equations.md"):

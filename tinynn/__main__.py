@@ -4,10 +4,16 @@ Loads the 1797 UCI 8×8 digits shipped with tinynn, splits them into train / val
 test sets (stratified, fixed seed), standardises the pixels with statistics of the training
 set only, trains ``Linear → ReLU → Linear`` with a progress bar, then reports test accuracy,
 macro precision / recall / F1 and the time taken, and saves the checkpoint and pictures.
+
+Both modes run NumPy's BLAS on one thread unless told otherwise (``--threads N``, or
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS in the environment): the matrices
+of these small models are too small to share out, and on a busy machine extra BLAS
+threads made the digits run 5-15x slower (docs/guide.md, "Threads").
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import pathlib
 import sys
@@ -17,6 +23,7 @@ import tinynn as tn
 from tinynn import backend, nn, optim
 from tinynn.data import DataLoader, StandardScaler, load_digits, train_test_split
 from tinynn.metrics import accuracy, confusion_matrix, precision_recall_f1
+from tinynn.threads import blas_threads, get_num_threads, user_set_threads
 
 DEFAULT_LR = {"sgd": 0.05, "adam": 1e-3, "adamw": 1e-3}
 
@@ -27,6 +34,7 @@ examples:
   python -m tinynn --hidden 256 128 --lr 3e-3   two hidden layers, a larger step
   python -m tinynn --optimizer sgd              SGD with momentum 0.9 (default lr 0.05)
   python -m tinynn --device cuda --out runs/a   on a GPU (needs CuPy), files into runs/a
+  python -m tinynn --threads 2                  two BLAS threads (default 1: small matrices, shared cores)
   python -m tinynn gpt                          the second mode: train a char GPT on Tiny Shakespeare
   python -m tinynn gpt --sample                 generate from its checkpoint (gpt --help for more)
 
@@ -61,7 +69,36 @@ def build_parser():
                    help="folder for the checkpoint and PNGs (default: tinynn-out/)")
     p.add_argument("--seed", type=int, default=0, help="seeds the split, the initial weights and shuffling")
     p.add_argument("--quiet", action="store_true", help="no progress bars: print only the results")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="BLAS threads for the matrix products (default: 1, or what OPENBLAS_NUM_THREADS, "
+                        "OMP_NUM_THREADS or MKL_NUM_THREADS says if set)")
     return p
+
+
+def default_threads(requested=None, environ=None):
+    """BLAS threads to run with: ``requested`` (``--threads``) if given; else None (keep the
+    library's) when the user set a thread variable; else 1, the fastest for these small models
+    (one BLAS thread per core ran the digits demo 5-15x slower on a busy 2-core machine).
+
+    >>> default_threads(environ={}), default_threads(4), default_threads(environ={"OPENBLAS_NUM_THREADS": "2"})
+    (1, 4, None)
+    """
+    if requested is not None:
+        return requested
+    return None if user_set_threads(environ) else 1
+
+
+@contextlib.contextmanager
+def _threads(n):
+    """Run the block with ``n`` BLAS threads (restored afterwards, so calling main() from Python
+    leaves the process as it was); if the BLAS cannot be controlled, say so and go on."""
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(blas_threads(n))
+        except RuntimeError as e:
+            print(f"python -m tinynn: note: cannot set {n} BLAS thread(s) ({str(e).split(': ', 1)[-1]}); "
+                  "on a busy machine start with OPENBLAS_NUM_THREADS=1", file=sys.stderr)
+        yield
 
 
 def make_model(sizes):
@@ -133,6 +170,14 @@ def save_pictures(history, cm, out):
     return paths
 
 
+def _thread_note():
+    try:
+        n = get_num_threads()
+    except RuntimeError:
+        return ""
+    return f", {n} BLAS thread{'s' if n > 1 else ''}"
+
+
 def main(argv=None):
     """Run the demo with command-line ``argv`` (default ``sys.argv[1:]``); returns the exit code
     (0, or 2 for bad arguments, with the message on stderr).
@@ -144,8 +189,18 @@ def main(argv=None):
     if argv[:1] == ["gpt"]:  # the second mode: a character-level GPT on Tiny Shakespeare
         from tinynn.models.cli import main as gpt_main
 
-        return gpt_main(argv[1:])
+        with _threads(default_threads()):  # its (12, 64, 128) products are small too
+            return gpt_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.threads is not None and args.threads < 1:
+        print("python -m tinynn: error: --threads must be at least 1", file=sys.stderr)
+        return 2
+    with _threads(default_threads(args.threads)):
+        return _run(args)
+
+
+def _run(args):
+    """The digits mode, with ``args`` parsed and the threads chosen."""
     for name in ("epochs", "batch_size"):
         if getattr(args, name) < 1:
             print(f"python -m tinynn: error: --{name.replace('_', '-')} must be at least 1", file=sys.stderr)
@@ -166,7 +221,8 @@ def main(argv=None):
     val_loader = DataLoader((x_val, y_val), batch_size=512)
     print(f"tinynn {tn.__version__}: MLP {'-'.join(map(str, sizes))} on the UCI digits "
           f"({len(y_train)} train / {len(y_val)} validation / {len(y_test)} test images), "
-          f"{args.optimizer} lr={lr:g}, {args.epochs} epochs, batch {args.batch_size}, {device}")
+          f"{args.optimizer} lr={lr:g}, {args.epochs} epochs, batch {args.batch_size}, {device}"
+          f"{_thread_note()}")
 
     t0 = time.perf_counter()
     history = tn.fit(model, nn.CrossEntropyLoss(), optimizer, train_loader, epochs=args.epochs,

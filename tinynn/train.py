@@ -8,7 +8,7 @@ The hand-written loop stays the way to learn (it is all that ``fit`` does, per b
         loss.backward()
         optimizer.step()
 
-``fit`` adds the bookkeeping: a progress bar per epoch, the mean loss and metrics per epoch
+``fit`` adds the bookkeeping: a progress bar per epoch (one line per epoch in a log), the mean loss and metrics per epoch
 on the training data (measured on the fly, as Keras does) and on ``val_loader``, collected in
 a ``History`` of per-epoch lists.
 
@@ -35,6 +35,7 @@ from tinynn.data import DataLoader, TensorDataset
 from tinynn.modes import no_grad
 from tinynn.nn.utils import model_device
 from tinynn.ops import concatenate
+from tinynn.progress import progress_bar
 from tinynn.tensor import Tensor
 
 np = backend.numpy  # predicted labels are gathered on the host for the metrics
@@ -220,28 +221,10 @@ def _no_batches(where, name):
                       "pass a DataLoader over a non-empty dataset")
 
 
-class _Quiet:
-    """Stands in for a tqdm bar when progress is off."""
-
-    def update(self, n=1):
-        pass
-
-    def set_postfix(self, *a, **k):
-        pass
-
-    def close(self):
-        pass
-
-
 def _bar(total, desc, progress):
-    if not progress:
-        return _Quiet()
-    try:
-        from tqdm import tqdm  # imported lazily: only fit with progress=True needs it
-    except ImportError:  # pragma: no cover - tqdm is a dependency; degrade gracefully anyway
-        print(desc, file=sys.stderr)
-        return _Quiet()
-    return tqdm(total=total, desc=desc, unit="batch", leave=True, dynamic_ncols=True, file=sys.stderr)
+    """A tqdm bar per epoch on a terminal; off a terminal (a log, a pipe, CI) one plain line
+    per epoch when it ends, so a log grows with the epochs, not the batches."""
+    return progress_bar(total=total, desc=desc, unit="batch", disable=not progress, file=sys.stderr)
 
 
 def _fmt(values):
@@ -269,7 +252,9 @@ def fit(model, loss_fn, optimizer, train_loader, epochs=1, val_loader=None, metr
             tinynn's losses are recognised as objects, never by name. Predictions are the argmax of (N, C) outputs, or
             ``output > threshold`` for one output per sample (0 for logits; 0.5 after
             ``nn.BCELoss``).
-        progress: a tqdm bar per epoch on stderr with the running loss; False prints nothing.
+        progress: a tqdm bar per epoch on stderr with the running loss when stderr is a
+            terminal (or Jupyter); elsewhere (a log file, a pipe, CI) one line per epoch with
+            its loss and metrics. False prints nothing.
         device: train there (the model is moved, every batch is moved); default: the model's.
         scheduler: a learning-rate schedule stepped once per epoch (its lr goes in ``"lr"``).
         callbacks: ``tinynn.callbacks.Callback`` objects (EarlyStopping, ModelCheckpoint,

@@ -107,10 +107,10 @@ def main(argv=None):
           f"{args.n_head} heads, {args.n_embd} channels, context {args.block_size}) on Tiny Shakespeare "
           f"({len(train):,} train / {len(val):,} validation characters, {tok.vocab_size} symbols), "
           f"{args.iters} steps of {tokens_per_step} tokens")
-    from tqdm.auto import tqdm
+    from tinynn.progress import progress_bar  # tqdm on a terminal, ten plain lines in a log
 
     history, started = [], time.perf_counter()
-    bar = tqdm(range(args.iters), disable=args.quiet, unit="step", dynamic_ncols=True)
+    bar = progress_bar(range(args.iters), disable=args.quiet, unit="step", lines=10)
     for step in bar:
         lr = lr_at(step, args.lr, args.warmup, args.iters, args.lr / 10)
         for group in optimizer.param_groups:
