@@ -35,3 +35,10 @@ def test_every_family_lists_only_names_it_defines():
     for module in ops.FAMILIES:
         for name in module.__all__:
             assert hasattr(module, name), f"{module.__name__}.__all__ lists missing {name}"
+
+
+def test_nn_functional_is_where_pytorch_has_it():
+    import importlib
+
+    import tinynn as tn
+    assert tn.nn.functional is tn.functional is importlib.import_module("tinynn.nn.functional")

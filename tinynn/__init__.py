@@ -27,6 +27,9 @@ from tinynn.ops.compose import Size
 from tinynn.tensor import Function, Tensor
 
 from tinynn import nn, optim  # noqa: E402,I001  (built on the names above)
+from tinynn import functional as _functional  # noqa: E402
+nn.functional = _functional  # torch.nn.functional's place too: tn.nn.functional.relu, import tinynn.nn.functional
+__import__("sys").modules.setdefault("tinynn.nn.functional", _functional)
 from tinynn.creation import *  # noqa: F403,E402
 from tinynn.gradcheck import GradcheckError, gradcheck, numerical_grad  # noqa: E402
 from tinynn.io import load, save  # noqa: E402
