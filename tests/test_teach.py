@@ -11,7 +11,8 @@ from tinynn.teach import RegionError, find_regions, grade, list_exercises, make_
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXERCISES = {"mul_backward", "matmul_backward", "sum_backward", "sigmoid_backward", "linear_backward",
-             "cross_entropy_backward", "topological_order"}
+             "cross_entropy_backward", "topological_order",
+             "neuron_gradients", "mlp_backward"}  # the last two in tutorials 2 and 5
 
 
 PARTIAL = {"topological_order", "mul_backward"}
@@ -77,6 +78,32 @@ def test_partial_copy_fails_only_on_the_chosen_stubs(copies, teacher_scores):
     for exercise, score in teacher_scores.items():
         expected = f"0/{score['total']}" if exercise in chosen else f"{score['total']}/{score['total']}"
         assert rows[exercise] == expected, result.stdout
+
+
+def test_tutorial_exercises_are_stubbed_in_the_tutorial_and_graded_from_it(copies):
+    """A tutorial's exercise is a region in the tutorial itself; in the student's copy the
+    tutorial keeps its text and the other functions, with the stub in the function's body."""
+    out, _, _ = copies["student"]
+    for exercise, filename, function in (("neuron_gradients", "02_one_neuron.py", "def hand_gradients("),
+                                         ("mlp_backward", "05_backprop_mlp.py", "def manual_backward(")):
+        original = (ROOT / "tutorials" / filename).read_text(encoding="utf-8")
+        copied = (out / "tutorials" / filename).read_text(encoding="utf-8")
+        body = copied.split(function, 1)[1].split("\ndef ", 1)[0]
+        assert "raise NotImplementedError(" in body and f"exercise {exercise}: " in body, body[:400]
+        assert copied.count("\ndef ") == original.count("\ndef ")  # the other functions stay
+        assert len(copied.splitlines()) < len(original.splitlines())
+
+
+def test_a_copy_without_tutorials_has_and_grades_only_the_engine_exercises(tmp_path):
+    engine = {e for e in EXERCISES if not list_exercises()[e][0].startswith("tutorials/")}
+    assert engine == EXERCISES - {"neuron_gradients", "mlp_backward"}
+    assert set(make_student(tmp_path / "engine", tutorials=False, only=["sum_backward"])) == {"sum_backward"}
+    assert not (tmp_path / "engine" / "tutorials").exists()
+    scores = grade(tmp_path / "engine")
+    assert set(scores) == engine  # the tutorials' exercises are not part of this copy: not scored
+    assert scores["sum_backward"]["passed"] == 0 and scores["mul_backward"]["passed"] == scores["mul_backward"]["total"]
+    with pytest.raises(ValueError, match="live in tutorials/"):
+        make_student(tmp_path / "other", tutorials=False, only=["mlp_backward"])
 
 
 def test_make_student_refuses_unknown_ids_and_non_empty_folders(tmp_path):

@@ -112,10 +112,15 @@ def neuron(x, w, b=None):
 
 def hand_gradients(x, y0, w, b):
     """∂E/∂W and ∂E/∂b of E = mean ½(y − y₀)², y = σ(x Wᵀ + b), by the formula [E9]."""
+    # BEGIN SOLUTION neuron_gradients
+    # HINT: forward first: z = x @ w.T + b, y = sigmoid(z); x is (N, in), w is (out, in)
+    # HINT: δ = (y − y₀) ⊙ σ'(z) with σ'(z) = y(1 − y); average over the N rows
+    # HINT: return (δᵀ x / N, Σ_rows δ / N): the shapes of w and b
     z = x @ w.T + b
     y = sigmoid(z)
     delta = (y - y0) * y * (1 - y)  # (y − y₀) σ'(z), with σ'(z) = σ(z)(1 − σ(z)) [E1]
     return delta.T @ x / len(x), delta.sum(axis=0) / len(x)
+    # END SOLUTION
 
 
 def autodiff_gradients(x, y0, w, b):

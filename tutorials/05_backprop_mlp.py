@@ -153,6 +153,10 @@ def manual_backward(p, cache, Y):
     which holds for the elementwise activations: tanh and sigmoid below);
     [E8 corrected] ∂L/∂W_l = δ_lᵀ A_(l−1), ∂L/∂b_l = Σ δ_l, δ_l = (δ_(l+1) W_(l+1)) ⊙ σ'(Z_l).
     """
+    # BEGIN SOLUTION mlp_backward
+    # HINT: output error [E7] with softmax + mean cross-entropy: d3 = (cache["Y_hat"] - Y) / N
+    # HINT: each layer: dW = δᵀ @ A_previous, db = δ.sum(axis=0); carry back δ_prev = (δ @ W) ⊙ slope
+    # HINT: slopes from the cache: tanh' = 1 - A2**2, σ' = A1 * (1 - A1); return {"W1": ..., "b1": ..., ..., "b3": ...}
     n = len(Y)
     A0, A1, A2 = cache["A0"], cache["A1"], cache["A2"]
     d3 = (cache["Y_hat"] - Y) / n  # [E7] with softmax: Jᵀ ∂L/∂ŷ = ŷ − y  [E5]
@@ -162,6 +166,7 @@ def manual_backward(p, cache, Y):
     d1 = (d2 @ p["W2"]) * A1 * (1 - A1)  # σ' = σ(1 − σ)  [E1]
     grads.update(W1=d1.T @ A0, b1=d1.sum(axis=0))
     return grads
+    # END SOLUTION
 
 
 cache = manual_forward(params, X)

@@ -9,13 +9,14 @@ Solution regions are marked in the sources with comments (``# BEGIN SOLUTION <id
     python -m tinynn.teach grade DIR               # a score per exercise (exit 0 when all pass)
 
 Each exercise has its own test file in ``tinynn/teach/grading/`` that calls only that
-exercise's code (a Function's forward and backward on float64 arrays, against central
-differences and values by hand), so a student copy fails exactly on the stubs left in it.
+exercise's code (a Function's forward and backward on float64 arrays, or a tutorial's function
+loaded on its own, against central differences and values by hand), so a student copy fails
+exactly on the stubs left in it.
 
 >>> from tinynn.teach import list_exercises
 >>> sorted(list_exercises())  # doctest: +NORMALIZE_WHITESPACE
-['cross_entropy_backward', 'linear_backward', 'matmul_backward', 'mul_backward', 'sigmoid_backward',
- 'sum_backward', 'topological_order']
+['cross_entropy_backward', 'linear_backward', 'matmul_backward', 'mlp_backward', 'mul_backward',
+ 'neuron_gradients', 'sigmoid_backward', 'sum_backward', 'topological_order']
 """
 from tinynn.teach.grader import format_scores, grade, grading_tests
 from tinynn.teach.regions import Region, RegionError, find_regions, stub_regions

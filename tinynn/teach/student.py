@@ -62,6 +62,12 @@ def make_student(out_dir, root=SOURCE_ROOT, only=None, tutorials=True):
         unknown = sorted(set(only) - set(exercises))
         if unknown:
             raise ValueError(f"make-student: unknown exercise(s) {unknown}; the exercises are {sorted(exercises)}")
+    if not tutorials:  # the tutorials' exercises go with the tutorials
+        in_tutorials = sorted(e for e, (rel, _, _) in exercises.items() if rel.startswith("tutorials/"))
+        asked = sorted(set(only or ()) & set(in_tutorials))
+        if asked:
+            raise ValueError(f"make-student: {asked} live in tutorials/, which a copy without tutorials leaves out")
+        exercises = {e: v for e, v in exercises.items() if e not in in_tutorials}
     if out == root or root in out.parents:
         raise ValueError(f"make-student: {out} is inside the source checkout {root}: choose a folder outside it")
     if out.exists() and any(out.iterdir()):
