@@ -27,6 +27,8 @@ def test_tutorial_runs_fast(script, tmp_path):
         f"--- stdout (end) ---\n{result.stdout[-3000:]}\n--- stderr (end) ---\n{result.stderr[-5000:]}")
     if re.match(r"\d\d_", script.name):  # the numbered tutorials save figures, into $TINYNN_OUT
         assert list(tmp_path.glob("*.png")), f"{script.name} saved no figure into $TINYNN_OUT"
+    unreadable = [line for line in result.stderr.splitlines() if line.startswith("figure check:")]
+    assert not unreadable, "figures a reader cannot decode (_setup.figure_problems):\n" + "\n".join(unreadable)
 
 
 def _tutorials_tree():
@@ -82,6 +84,34 @@ def test_setup_runs_the_blas_on_one_thread_unless_the_environment_says_otherwise
     if seen["default"][0] == "None":
         pytest.skip("no BLAS tinynn can control here")
     assert seen == {"default": ["1", "1"], "environment": ["None", "2"]}
+
+
+def test_figure_check_finds_what_makes_a_figure_unreadable(tmp_path):
+    """_setup.save reports (on stderr, which the test above reads) a plot without axis labels,
+    a heat map without a colour bar and a figure without a title; a labelled one passes."""
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import numpy as np, matplotlib.pyplot as plt\n"
+        "from _setup import figure_problems\n"
+        "fig, (a, b) = plt.subplots(1, 2); a.plot([1, 2]); b.imshow(np.eye(3))\n"
+        "print(figure_problems(fig))\n"
+        "a.set(xlabel='step', ylabel='loss', title='loss'); fig.colorbar(b.images[0], ax=b, label='weight')\n"
+        "b.set(xlabel='key', ylabel='query')\n"
+        "print(figure_problems(fig))\n"
+        "fig, axes = plt.subplots(1, 3, sharey=True); [ax.plot([1, 2]) for ax in axes]\n"
+        "axes[0].set_ylabel('loss'); fig.supxlabel('epoch'); fig.suptitle('three runs')\n"
+        "print(figure_problems(fig))\n"
+        "fig, ax = plt.subplots(); ax.imshow(np.eye(8)); ax.axis('off'); ax.set_title('a digit')\n"
+        "print(figure_problems(fig))\n")
+    env = dict(os.environ, MPLBACKEND="Agg", TINYNN_OUT=str(tmp_path),
+               PYTHONPATH=os.pathsep.join([str(ROOT)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    result = subprocess.run([sys.executable, "-c", code, str(TUTORIALS)], env=env, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    bad, fixed, shared, picture = result.stdout.splitlines()
+    assert bad == str(["axes 1: no x label", "axes 1: no y label", "axes 2: no x label", "axes 2: no y label",
+                       "axes 2: an image or heat map without a colour bar (or values written in it)",
+                       "no title (axes titles or suptitle)"])
+    assert fixed == shared == picture == "[]"
 
 
 def test_reference_pages_exist_and_are_linked():

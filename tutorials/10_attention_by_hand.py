@@ -122,11 +122,12 @@ scores = X @ X.T / np.sqrt(d)
 scores[~keep] = -np.inf
 weights = np.exp(scores - scores.max(1, keepdims=True))
 weights /= weights.sum(1, keepdims=True)
-fig, ax = plt.subplots(figsize=(3.5, 3))
-ax.imshow(weights, cmap="viridis")
+fig, ax = plt.subplots(figsize=(4.6, 3.4))
+image = ax.imshow(weights, cmap="viridis", vmin=0)
+fig.colorbar(image, ax=ax, label="weight (each row sums to 1)")
 ax.set_xlabel("key position j")
 ax.set_ylabel("query position i")
-ax.set_title("causal attention weights")
+ax.set_title("causal attention weights,\nsoftmax(QKᵀ/√d) with j > i masked")
 save(fig, "10_causal_attention.png")
 
 # %% [markdown]

@@ -125,13 +125,19 @@ with tn.no_grad():
 pts = mu_val.numpy()
 sc = axes[1].scatter(pts[:, 0], pts[:, 1], c=y_val, cmap="tab10", s=8)
 axes[1].set_title("latent means μ of validation digits")
-fig.colorbar(sc, ax=axes[1])
+axes[1].set_xlabel("μ₁")
+axes[1].set_ylabel("μ₂")
+fig.colorbar(sc, ax=axes[1], label="digit class (not seen in training)")
 grid = np.linspace(-2.5, 2.5, 10)
 zs = np.array([[a, b] for b in grid[::-1] for a in grid], dtype="float32")
 with tn.no_grad():
     imgs = vae.decode(tn.tensor(zs)).sigmoid().numpy().reshape(10, 10, 8, 8)
-axes[2].imshow(imgs.transpose(0, 2, 1, 3).reshape(80, 80), cmap="gray_r")
-axes[2].set_title("decoder over a grid of z (the latent map)")
+canvas = np.zeros((10 * 9 - 1, 10 * 9 - 1))  # the 8×8 tiles with one blank pixel between them
+for row in range(10):
+    for col in range(10):
+        canvas[9 * row:9 * row + 8, 9 * col:9 * col + 8] = imgs[row, col]
+axes[2].imshow(canvas, cmap="gray_r")
+axes[2].set_title("decoder over a grid of z ∈ [−2.5, 2.5]²\n(the latent map: z₁ to the right, z₂ up)")
 axes[2].axis("off")
 save(fig, "16_vae.png")
 
@@ -142,6 +148,7 @@ fig, axes = plt.subplots(2, 8, figsize=(8, 2))
 for ax, img in zip(axes.ravel(), samples):
     ax.imshow(img, cmap="gray_r")
     ax.axis("off")
+fig.suptitle("16 samples from the prior: z ~ N(0, I), then the decoder", fontsize=10)
 save(fig, "16_samples.png")
 
 # %% [markdown]

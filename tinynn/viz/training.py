@@ -52,6 +52,7 @@ def plot_history(history, keys=None, path=None, title=None):
                         label="validation" if name.startswith("val_") else "training")
         ax.set_title(key)
         ax.set_xlabel("epoch")
+        ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         ax.legend()
     if title:
