@@ -151,6 +151,16 @@ def test_tutorials_are_jupytext_percent_files():
     assert "TINYNN_FAST" in setup and "TINYNN_OUT" in setup
 
 
+def test_each_tutorial_ends_with_a_link_to_the_next():
+    """The index says "start at 1; each ends with a link to the next": the last markdown cell
+    of tutorial N links tutorial N + 1 (the last one links the index)."""
+    numbered = sorted(TUTORIALS.glob("[0-9][0-9]_*.py"))
+    for path, following in zip(numbered, numbered[1:] + [None]):
+        closing = path.read_text(encoding="utf-8").rsplit("# %% [markdown]", 1)[-1]
+        target = following.name if following is not None else "README.md"
+        assert f"]({target})" in closing, f"{path.name}: its last markdown cell does not link {target}"
+
+
 def test_index_lists_every_tutorial_with_an_existing_picture():
     index = (TUTORIALS / "README.md").read_text(encoding="utf-8")
     for path in TUTORIALS.glob("[0-9][0-9]_*.py"):

@@ -229,4 +229,5 @@ else:
 # * A tinynn `state_dict` is a PyTorch `state_dict` in NumPy: the same keys, shapes and
 #   layouts, so the model moves across (and back) unchanged.
 #
-# That is the end of the series: back to the [index](README.md).
+# Next: [10. Attention by hand](10_attention_by_hand.py), the first step towards a GPT
+# (the [index](README.md) lists every tutorial).

@@ -166,3 +166,7 @@ for width in (16, 256):
     if width == 256:
         assert p_raw.max(1).mean() > 0.8  # unscaled: nearly one-hot, so nearly no gradient
 print("without the 1/√d, wide heads give saturated (nearly one-hot) attention")
+
+# %% [markdown]
+# Next: [11. LayerNorm and residuals](11_layernorm_and_residuals.py), the other two parts of a
+# Transformer block.

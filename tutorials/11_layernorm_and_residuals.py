@@ -103,3 +103,7 @@ ax.set_yscale("log")
 ax.set_ylabel("first layer's gradient norm")
 ax.set_title(f"{depth} tanh layers")
 save(fig, "11_residual_gradients.png")
+
+# %% [markdown]
+# Next: [12. A GPT from scratch](12_gpt_from_scratch.py): attention, LayerNorm and residuals
+# stacked into a language model.

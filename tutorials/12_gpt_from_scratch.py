@@ -150,3 +150,7 @@ ax.set_title("attention weights, block 0, head 0")
 ax.set_xlabel("key position")
 ax.set_ylabel("query position")
 save(fig, "12_attention_map.png")
+
+# %% [markdown]
+# Next: [13. Pre-train, then fine-tune](13_pretrain_finetune.py): what such a model learned
+# without labels, put to use on a task with few.

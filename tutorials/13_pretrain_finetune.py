@@ -344,4 +344,4 @@ if not FAST:
 # The same mechanics carry over to any pre-trained network: load the body with
 # `strict=False` and read the report, replace the head, freeze with `requires_grad_(False)`
 # or give the body its own learning rate with a parameter group. Next:
-# [tutorial 15](15_compression.py) compresses a trained model.
+# [14. Overfitting and its cures](14_overfitting_and_its_cures.py), what few labels do to a big model.

@@ -174,3 +174,6 @@ save(fig, "15_accuracy_vs_size.png")
 # distilled 16-unit student is ~80× smaller than the teacher. On a problem this small a
 # student trained on labels alone is often as good — distillation pays most when the
 # labels are few or noisy and the teacher knows more than they say.
+
+# %% [markdown]
+# Next: [16. A VAE](16_vae.py), a generative model of the same digits.

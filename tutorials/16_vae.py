@@ -154,3 +154,5 @@ save(fig, "16_samples.png")
 # %% [markdown]
 # The latent map places each digit class in its own region although no label was used;
 # samples from the prior look like blurry digits (a 2-D latent keeps only the gist).
+#
+# Next: [17. Data parallelism](17_data_parallelism.py): one model trained on several workers.
