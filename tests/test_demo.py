@@ -147,3 +147,17 @@ def test_gpt_mode_logs_a_few_lines_not_one_per_step(tmp_path, capsys):
     lines = [part for part in re.split(r"[\r\n]", err) if part.strip()]
     assert [line.split(" ")[0] for line in lines] == [f"{3 * k}/30" for k in range(1, 11)], lines[:12]
     assert all("loss " in line and "tokens/s" in line for line in lines)
+
+
+def test_a_blas_tinynn_cannot_control_is_a_note_not_a_failure(tmp_path, capsys, monkeypatch):
+    import tinynn.threads
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(tinynn.threads, "_found", [])  # as on a machine whose BLAS we cannot find
+    assert main(["--epochs", "1", "--hidden", "8", "--quiet", "--out", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    assert "note: cannot set 1 BLAS thread(s)" in captured.err and "OPENBLAS_NUM_THREADS=1" in captured.err
+    assert captured.out.splitlines()[0].endswith(", cpu")  # the header claims no thread count
+    with pytest.raises(RuntimeError, match="threadpoolctl"):
+        tn.set_num_threads(1)
