@@ -12,5 +12,8 @@ for i, arg in enumerate(sys.argv):
         machine.request_threads(int(arg.split("=", 1)[1]))
 
 from benchmarks.run import main  # noqa: E402  (after the thread settings, on purpose)
+from tinynn.memory import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()  # as python -m tinynn does; one process, so PyTorch runs with it too
 
 raise SystemExit(main())

@@ -22,6 +22,7 @@ import time
 import tinynn as tn
 from tinynn import backend, nn, optim
 from tinynn.data import DataLoader, StandardScaler, load_digits, train_test_split
+from tinynn.memory import keep_freed_memory
 from tinynn.metrics import accuracy, confusion_matrix, precision_recall_f1
 from tinynn.threads import blas_threads, get_num_threads, user_set_threads
 
@@ -186,6 +187,7 @@ def main(argv=None):
     2
     """
     argv = sys.argv[1:] if argv is None else list(argv)
+    keep_freed_memory()  # each step reuses the last one's memory instead of page-faulting it in (tinynn/memory.py)
     if argv[:1] == ["gpt"]:  # the second mode: a character-level GPT on Tiny Shakespeare
         from tinynn.models.cli import main as gpt_main
 
