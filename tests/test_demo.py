@@ -161,3 +161,21 @@ def test_a_blas_tinynn_cannot_control_is_a_note_not_a_failure(tmp_path, capsys, 
     assert captured.out.splitlines()[0].endswith(", cpu")  # the header claims no thread count
     with pytest.raises(RuntimeError, match="threadpoolctl"):
         tn.set_num_threads(1)
+
+
+@pytest.mark.skipif(not _blas_controllable(), reason="no BLAS tinynn can control here")
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one core: one thread either way")
+def test_gpt_mode_takes_the_free_cores_and_only_those(monkeypatch):
+    import tinynn.models.cli
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    seen = []
+    monkeypatch.setattr(tinynn.models.cli, "main", lambda argv: seen.append(tn.get_num_threads()) or 0)
+    before = tn.get_num_threads()
+    cpus = os.cpu_count()
+    for load, expected in ((0.0, cpus), (cpus - 1.0, 1), (cpus + 2.0, 1)):
+        monkeypatch.setattr(os, "getloadavg", lambda load=load: (load, load, load))
+        assert main(["gpt", "--iters", "1"]) == 0
+        assert seen.pop() == expected, (load, expected)
+        assert tn.get_num_threads() == before

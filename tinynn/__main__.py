@@ -5,16 +5,18 @@ test sets (stratified, fixed seed), standardises the pixels with statistics of t
 set only, trains ``Linear → ReLU → Linear`` with a progress bar, then reports test accuracy,
 macro precision / recall / F1 and the time taken, and saves the checkpoint and pictures.
 
-Both modes run NumPy's BLAS on one thread unless told otherwise (``--threads N``, or
-OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS in the environment): the matrices
-of these small models are too small to share out, and on a busy machine extra BLAS
-threads made the digits run 5-15x slower (docs/guide.md, "Threads").
+The digits mode runs NumPy's BLAS on one thread unless told otherwise (``--threads N``, or
+OPENBLAS_NUM_THREADS / OMP_NUM_THREADS / MKL_NUM_THREADS in the environment): its matrices
+are too small to share out, and on a busy machine extra BLAS threads made it 5-15x slower.
+The GPT mode uses one thread per core left free by the machine's load (docs/guide.md,
+"Threads", has the measurements).
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
 import json
+import os
 import pathlib
 import sys
 import time
@@ -77,9 +79,10 @@ def build_parser():
 
 
 def default_threads(requested=None, environ=None):
-    """BLAS threads to run with: ``requested`` (``--threads``) if given; else None (keep the
-    library's) when the user set a thread variable; else 1, the fastest for these small models
-    (one BLAS thread per core ran the digits demo 5-15x slower on a busy 2-core machine).
+    """BLAS threads for the digits mode: ``requested`` (``--threads``) if given; else None (keep
+    the library's) when the user set a thread variable; else 1. Its products (32 × 64 by
+    64 × 256) are too small to share: one thread was as fast on an idle 2-core machine
+    (0.3 s of training) and 5-15x faster on a busy one.
 
     >>> default_threads(environ={}), default_threads(4), default_threads(environ={"OPENBLAS_NUM_THREADS": "2"})
     (1, 4, None)
@@ -87,6 +90,29 @@ def default_threads(requested=None, environ=None):
     if requested is not None:
         return requested
     return None if user_set_threads(environ) else 1
+
+
+def gpt_threads(environ=None, load=None, cpus=None):
+    """BLAS threads for the GPT mode: None (keep the library's) when the user set a thread
+    variable; else one per core that the last minute's load average leaves free, at least 1.
+    The GPT's products (768 × 128 by 128 × 384) do gain from a second core when it is free
+    (16,300 vs 11,400 tokens/s on an idle 2-core machine) and lose 3x when it is not
+    (2,300 vs 7,300 tokens/s at a load of 3).
+
+    >>> gpt_threads(environ={}, load=0.3, cpus=2), gpt_threads(environ={}, load=1.6, cpus=2), gpt_threads(environ={}, load=3.0, cpus=2)
+    (2, 1, 1)
+    >>> gpt_threads(environ={"OMP_NUM_THREADS": "4"}, load=0.0, cpus=8) is None
+    True
+    """
+    if user_set_threads(environ):
+        return None
+    cpus = (os.cpu_count() or 1) if cpus is None else cpus
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # Windows: no load average, so no evidence of a free core
+            load = float(cpus)
+    return max(1, min(cpus, round(cpus - load)))
 
 
 @contextlib.contextmanager
@@ -191,7 +217,7 @@ def main(argv=None):
     if argv[:1] == ["gpt"]:  # the second mode: a character-level GPT on Tiny Shakespeare
         from tinynn.models.cli import main as gpt_main
 
-        with _threads(default_threads()):  # its (12, 64, 128) products are small too
+        with _threads(gpt_threads()):
             return gpt_main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.threads is not None and args.threads < 1:

@@ -4,8 +4,9 @@
 Why it matters: a small model (an MLP on 8×8 digits, a 4-layer character GPT) multiplies
 small matrices. Split over threads, each product spends more on hand-offs than it saves,
 and when the machine is busy a BLAS thread waiting for a core stalls every product. On a
-busy 2-core machine ``python -m tinynn`` trained in 4-12 s with NumPy's default (one BLAS
-thread per core) and in 0.4-1.2 s with one (docs/guide.md, "Threads", has the figures).
+busy 2-core machine ``python -m tinynn`` trained in 4.7 s (2.6-7.1) with NumPy's default
+(one BLAS thread per core) and in 0.4 s with one; idle, 0.3-0.4 s either way (docs/guide.md,
+"Threads", has the figures).
 
 ``OPENBLAS_NUM_THREADS=1`` (or ``OMP_NUM_THREADS``/``MKL_NUM_THREADS``) does the same, but
 only if it is set before NumPy is imported; these functions change the running library.
