@@ -209,3 +209,20 @@ def user_set_threads(environ=None):
         if environ.get(name):
             return f"{name}={environ[name]}"
     return None
+
+
+def small_model_threads():
+    """One BLAS thread for a small model, unless the user chose a count (an environment
+    variable): what ``python -m tinynn`` and the tutorials do. Returns the count now in use,
+    or None where the BLAS cannot be controlled (it keeps its own setting).
+
+    >>> small_model_threads() in (1, None) or user_set_threads() is not None
+    True
+    """
+    if user_set_threads():
+        return None
+    try:
+        set_num_threads(1)
+    except RuntimeError:  # a BLAS tinynn cannot control: keep its default
+        return None
+    return 1
