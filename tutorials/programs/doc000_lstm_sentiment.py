@@ -38,11 +38,11 @@ import numpy as np
 
 import tinynn as tn
 import tinynn.threads
-
-tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 from tinynn import nn, optim
 from tinynn.data import DataLoader
 from tinynn.synthetic import bag_of_words, decode, make_sentiment, sentiment_vocabulary
+
+tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 
 FAST = os.environ.get("TINYNN_FAST") == "1"  # the test suite sets this: a smaller problem
 tn.manual_seed(0)

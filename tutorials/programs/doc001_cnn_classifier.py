@@ -42,12 +42,12 @@ import numpy as np
 
 import tinynn as tn
 import tinynn.threads
-
-tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 import tinynn.functional as F
 from tinynn import nn, optim
 from tinynn.data import DataLoader, train_test_split
 from tinynn.synthetic import make_colour_digits
+
+tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 
 FAST = os.environ.get("TINYNN_FAST") == "1"  # the test suite sets this: fewer epochs
 # where the model is saved: $TINYNN_OUT, else tutorials/out/ (git-ignored), so a run leaves the checkout clean

@@ -34,12 +34,12 @@ import time
 
 import tinynn as tn
 import tinynn.threads
-
-tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 import tinynn.functional as F
 from tinynn import nn, optim
 from tinynn.data import DataLoader, TensorDataset
 from tinynn.synthetic import make_shapes
+
+tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 
 FAST = os.environ.get("TINYNN_FAST") == "1"  # the test suite sets this: less data, fewer epochs
 tn.manual_seed(0)

@@ -37,11 +37,11 @@ import numpy as np
 
 import tinynn as tn
 import tinynn.threads
-
-tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 from tinynn import nn, optim
 from tinynn.callbacks import ModelCheckpoint
 from tinynn.data import DataLoader, StandardScaler, load_digits, train_test_split
+
+tinynn.threads.small_model_threads()  # one BLAS thread: small products run faster, far faster on a busy machine
 
 FAST = os.environ.get("TINYNN_FAST") == "1"  # the test suite sets this: fewer epochs and timing repeats
 # where the checkpoint goes: $TINYNN_OUT, else tutorials/out/ (git-ignored), so a run leaves the checkout clean
