@@ -158,8 +158,11 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward(self, ...)")
 
     def __call__(self, *args, **kwargs):
-        if args and (args[0] is None or self._input_ranks is not None):
-            _checks.module_input(self, args[0])  # None, or a tensor of the wrong rank: say so here, naming the layer
+        ranks = self._input_ranks
+        if args and (ranks is not None or args[0] is None):
+            x = args[0]
+            if not (isinstance(x, Tensor) and type(ranks) is int and x._data.ndim >= ranks):  # else the usual case
+                _checks.module_input(self, x)  # None, or a tensor of the wrong rank: say so here, naming the layer
         return self.forward(*args, **kwargs)
 
     # -- traversal --------------------------------------------------------------------------

@@ -44,11 +44,14 @@ class SGD(Optimizer):
     def step(self, closure=None):
         """One update of every parameter that has a gradient; returns ``closure()``'s loss."""
         loss = self._evaluate(closure)
+        last = None
         for group, p, grad in self._updates():
-            momentum, dampening = group["momentum"], group["dampening"]
-            g = -grad if group["maximize"] else grad
-            if group["weight_decay"] != 0:
-                g = g + group["weight_decay"] * p._data
+            if group is not last:  # a group's settings, read once for all its parameters
+                last, lr, momentum, dampening = group, group["lr"], group["momentum"], group["dampening"]
+                weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            g = -grad if maximize else grad
+            if weight_decay != 0:
+                g = g + weight_decay * p._data
             if momentum != 0:
                 state = self.state[p]
                 if "momentum_buffer" not in state:
@@ -58,6 +61,6 @@ class SGD(Optimizer):
                     buf *= momentum
                     buf += g if dampening == 0 else (1 - dampening) * g
                 buf = state["momentum_buffer"]
-                g = g + momentum * buf if group["nesterov"] else buf
-            p._data -= group["lr"] * g
+                g = g + momentum * buf if nesterov else buf
+            p._data -= lr * g
         return loss
