@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 import tinynn as tn
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.data import (
     BatchSampler,
     ConcatDataset,

@@ -30,5 +30,6 @@ def test_retain_grad_and_a_hook_that_replaces_the_gradient(torch):
         (y * y).sum().backward()
         out.append((y.grad.numpy().copy(), x.grad.numpy().copy()))
     np.testing.assert_allclose(out[0][1], out[1][1], rtol=1e-6)
-    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-6)  # retain_grad keeps the hooked gradient (its hook runs last)
+    # retain_grad keeps the hooked gradient (its hook runs last, as in PyTorch)
+    np.testing.assert_allclose(out[0][0], out[1][0], rtol=1e-6)
 

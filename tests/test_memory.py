@@ -26,8 +26,10 @@ if sys.argv[1] == 'keep':
 else:
     print(after_default - before > (48 << 20))
 """
-    run = lambda mode: subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True,
-                                      check=True).stdout.split()
+    def run(mode):
+        done = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, check=True)
+        return done.stdout.split()
+
     assert run("default") == ["False"]  # the default allocator returned the block
     assert run("keep") == ["True"]  # kept for the next step
 

@@ -79,7 +79,8 @@ def test_any_op_computes_subnormals_under_errstate_raise_like_torch(op):
         with np.errstate(all="raise"):
             out = run(lib, a, b)
             (out * 1e-30).sum().backward()  # a tiny upstream gradient: subnormal gradients too
-        results.append([None if t is None else np.asarray(t.detach().numpy(), np.float64) for t in (out, a.grad, b.grad)])
+        results.append([None if t is None else np.asarray(t.detach().numpy(), np.float64)
+                        for t in (out, a.grad, b.grad)])
     for ours, theirs in zip(*results):
         assert (ours is None) == (theirs is None)
         if ours is not None:

@@ -1,6 +1,7 @@
-"""Loading state all-or-nothing, for modules and optimizers alike (one check, one conversion): every key, shape and dtype is checked and every
-value converted to its target's device and dtype *before* the first copy, so a failure
-leaves the model exactly as it was (PyTorch can leave it half-loaded).
+"""Loading state all-or-nothing, for modules and optimizers alike (one check, one
+conversion): every key, shape and dtype is checked and every value converted to its
+target's device and dtype *before* the first copy, so a failure leaves the model exactly
+as it was (PyTorch can leave it half-loaded).
 
 >>> import numpy as np, tinynn as tn
 >>> w = tn.zeros(2)

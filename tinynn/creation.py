@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 import operator
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.tensor import Tensor
 
 __all__ = [

@@ -9,8 +9,7 @@ The device boilerplate at the top of most PyTorch programs runs unchanged:
 """
 from __future__ import annotations
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 
 
 def is_available() -> bool:

@@ -13,8 +13,7 @@ tensor([2., 4., 6.])
 """
 from __future__ import annotations
 
-from tinynn import backend, checks, printing
-from tinynn import modes
+from tinynn import backend, checks, modes, printing
 
 _NO_STOPS = frozenset()
 _write_clock = 0  # counts in-place writes (x += 1, x[i] = v, ...): a tensor's _version is its last tick
@@ -47,7 +46,8 @@ class Function:
 
     def __call__(self, *inputs):
         inputs, arrays, needs = checks.prepare(self, inputs, Tensor)  # 2 -> a constant; one device
-        record = True in needs and (modes.threads_away == 0 or modes.state.grad_enabled)  # modes.grad_enabled(), inlined
+        # modes.grad_enabled(), inlined: the hot path
+        record = True in needs and (modes.threads_away == 0 or modes.state.grad_enabled)
         self.needs_input_grad = needs if record else (False,) * len(needs)
         if modes.threads_away and modes.state.anomaly:
             out = checks.checked_forward(self, arrays)

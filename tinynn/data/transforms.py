@@ -32,8 +32,7 @@ from __future__ import annotations
 
 import numbers
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.tensor import Tensor
 
 np = backend.numpy  # augmentation runs on the host

@@ -7,8 +7,7 @@
 from __future__ import annotations
 
 import tinynn as tn
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 
 
 class CharTokenizer:

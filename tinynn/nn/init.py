@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import math
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.tensor import Tensor
 
 

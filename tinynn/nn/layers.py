@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import math
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.nn import _checks, init
 from tinynn.nn.module import Module, Parameter
 from tinynn.ops import linear, reshape

@@ -9,17 +9,19 @@ so nothing here can get a gradient wrong. Each one reads as the maths it stands 
 from __future__ import annotations
 
 import builtins
-from collections import namedtuple
 import math
+from collections import namedtuple
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.ops.activation import log_softmax, relu, sigmoid, softmax, tanh
-from tinynn.ops.arithmetic import add as _add, matmul, mul, neg, pow, sub as _sub
+from tinynn.ops.arithmetic import add as _add
+from tinynn.ops.arithmetic import matmul, mul, neg, pow
+from tinynn.ops.arithmetic import sub as _sub
+from tinynn.ops.compose_shape import reverse_axes
 from tinynn.ops.elementwise import abs, clip, exp, log, sqrt
 from tinynn.ops.elementwise import where as _select
-from tinynn.ops.compose_shape import reverse_axes
-from tinynn.ops.reduction import _dims as _reduction_dims, amax, amin, dim_index, mean, sum
+from tinynn.ops.reduction import _dims as _reduction_dims
+from tinynn.ops.reduction import amax, amin, dim_index, mean, sum
 from tinynn.ops.shape import broadcast_to, concatenate, getitem, permute, reshape, stack, to_copy
 from tinynn.tensor import Tensor
 

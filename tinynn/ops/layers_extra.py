@@ -7,8 +7,7 @@
 """
 from __future__ import annotations
 
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.ops.arithmetic import pow
 from tinynn.ops.elementwise import abs, clip, sqrt
 from tinynn.ops.reduction import dim_index, mean, sum

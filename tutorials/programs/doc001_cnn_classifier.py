@@ -41,8 +41,8 @@ import time
 import numpy as np
 
 import tinynn as tn
-import tinynn.threads
 import tinynn.functional as F
+import tinynn.threads
 from tinynn import nn, optim
 from tinynn.data import DataLoader, train_test_split
 from tinynn.synthetic import make_colour_digits

@@ -33,8 +33,8 @@ import os
 import time
 
 import tinynn as tn
-import tinynn.threads
 import tinynn.functional as F
+import tinynn.threads
 from tinynn import nn, optim
 from tinynn.data import DataLoader, TensorDataset
 from tinynn.synthetic import make_shapes

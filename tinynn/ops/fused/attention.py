@@ -22,9 +22,7 @@ from __future__ import annotations
 
 import math
 
-
-from tinynn import backend
-from tinynn import random
+from tinynn import backend, random
 from tinynn.tensor import Function, Tensor
 
 _LOG2_E = 1 / math.log(2)
