@@ -31,19 +31,6 @@ def prepare(fn, inputs, Tensor):
     return inputs, arrays, tuple(needs)
 
 
-def as_tensors(inputs, fn, Tensor):
-    """The inputs as Tensors on one device (numbers and arrays become constants)."""
-    for x in inputs:
-        if not isinstance(x, Tensor):
-            return _lift_constants(inputs, fn, Tensor)
-    if len(inputs) > 1:
-        kind = type(inputs[0]._data)
-        for x in inputs:
-            if type(x._data) is not kind:
-                _check_one_device(fn, inputs)
-    return inputs
-
-
 def _lift_constants(inputs, fn, Tensor):
     """Python scalars and raw arrays next to Tensors become constant Tensors on their device."""
     ref = next((x for x in inputs if isinstance(x, Tensor)), None)
@@ -103,7 +90,17 @@ def forward_error(fn, arrays, error):
 def without_underflow(method, args, error):
     """Run ``method(*args)`` again with underflow ignored if ``error`` was an underflow trap
     (np.errstate(under="raise")): the result holds the subnormals PyTorch would give.
-    Overflow, division by zero and invalid operations still raise as the user asked."""
+    Overflow, division by zero and invalid operations still raise as the user asked.
+    Every op's forward and backward gets this from Function.__call__ and the backward walk;
+    the op must not modify its input arrays (none of tinynn's do), so a rerun is the same.
+
+    >>> import numpy as np, tinynn as tn
+    >>> x = tn.tensor([1e-40, 1.0], requires_grad=True)   # 1e-40 is subnormal in float32
+    >>> with np.errstate(all="raise"):
+    ...     tn.tanh(x).sum().backward()
+    >>> x.grad.tolist()[0]
+    1.0
+    """
     if "underflow" not in str(error):
         raise error
     with backend.underflow_ignored():

@@ -210,7 +210,7 @@ def saturating():
 
 def underflow_ignored():
     """Context in which results that would be subnormal are computed silently, as PyTorch
-    does, even when the caller set ``np.errstate(under="raise")`` (see ops/_underflow.py)."""
+    does, even when the caller set ``np.errstate(under="raise")`` (see checks.without_underflow)."""
     return np.errstate(under="ignore")
 
 
@@ -219,11 +219,6 @@ def ensure_array(a):
     if isinstance(a, np.generic):
         return np.asarray(a)
     return a
-
-
-def is_shared(a) -> bool:
-    """True when ``a`` is a view of another array (it may alias memory someone else owns)."""
-    return getattr(a, "base", None) is not None
 
 
 def broadcast_shapes(*shapes):
