@@ -11,11 +11,6 @@ from tinynn.tensor import Tensor
 np = backend.numpy  # host-only: data is prepared on the CPU, batches move afterwards
 
 
-def host(a):
-    """A NumPy array from a Tensor, a device array, a list or a number."""
-    return backend.to_host(a)
-
-
 def raw(a):
     """A raw array on the device it lives on: a Tensor's values (via the host when it is on a
     device, since only ``.numpy()`` is part of Tensor's public contract), a device array as it

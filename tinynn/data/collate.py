@@ -18,7 +18,7 @@ from __future__ import annotations
 import collections.abc
 
 from tinynn import backend
-from tinynn.data._common import host, where
+from tinynn.data._common import where
 from tinynn.tensor import Tensor
 
 np = backend.numpy
@@ -34,7 +34,7 @@ def _is_namedtuple(x):
 def _stack(items):
     """Stack arrays/Tensors on the host and put the batch where the first one lives (as
     PyTorch's collate keeps a tensor's device)."""
-    arrays = [host(i) for i in items]
+    arrays = [backend.to_host(i) for i in items]
     if arrays[0].dtype.kind in "OSU":
         raise TypeError(_HELP.format(f"an array of dtype {arrays[0].dtype}"))
     shapes = {a.shape for a in arrays}
@@ -91,7 +91,7 @@ def default_convert(data):
     if isinstance(data, Tensor):
         return data
     if backend.is_array(data) or (isinstance(data, np.generic) and not isinstance(data, (np.str_, np.bytes_))):
-        if np.asarray(host(data)).dtype.kind in "OSU":
+        if np.asarray(backend.to_host(data)).dtype.kind in "OSU":
             return data
         return Tensor(data)
     if isinstance(data, collections.abc.Mapping):

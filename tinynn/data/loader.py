@@ -43,7 +43,7 @@ import collections.abc
 import numbers
 
 from tinynn import backend
-from tinynn.data._common import check_positive_int, host, rng_of, where
+from tinynn.data._common import check_positive_int, rng_of, where
 from tinynn.data.collate import default_collate, default_convert
 from tinynn.data.dataset import Subset, TensorDataset
 from tinynn.data.sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -200,7 +200,7 @@ class DataLoader:
         """The fast path: gathered arrays -> the list of Tensors collation would have made."""
         arrays = list(arrays)
         if self.transform is not None:
-            arrays[0] = backend.to_device(host(self.transform(host(arrays[0]))), where(arrays[0]))
+            arrays[0] = backend.to_device(backend.to_host(self.transform(backend.to_host(arrays[0]))), where(arrays[0]))
         return [Tensor(a, device=self.device) for a in arrays]
 
     def _finish(self, batch):
@@ -213,7 +213,7 @@ class DataLoader:
         if isinstance(batch, (list, tuple)) and batch and not hasattr(batch, "_fields"):
             return type(batch)([self._transform_inputs(batch[0]), *batch[1:]])
         if isinstance(batch, Tensor) or backend.is_array(batch):
-            return Tensor(host(self.transform(host(batch))), device=where(batch))
+            return Tensor(backend.to_host(self.transform(backend.to_host(batch))), device=where(batch))
         raise TypeError(f"DataLoader: transform= applies to a batch's inputs (a Tensor, or the first field of "
                         f"a list/tuple), got a {type(batch).__name__} batch; transform inside your Dataset "
                         "or collate_fn instead")

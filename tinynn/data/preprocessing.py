@@ -10,7 +10,7 @@ information leaks from the validation or test set. Tensors in give Tensors out.
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.data._common import host, like
+from tinynn.data._common import like
 
 np = backend.numpy
 
@@ -52,7 +52,7 @@ class _Scaler:
                                "training data only, then transform the validation and test data)")
 
     def _check(self, x, what):
-        h = host(x)
+        h = backend.to_host(x)
         if h.ndim < 2:
             raise ValueError(f"{type(self).__name__}.{what}: expected (samples, features), got shape "
                              f"{h.shape}; reshape a single feature with x.reshape(-1, 1)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
-from tinynn.data._common import host, like, seeded
+from tinynn.data._common import like, seeded
 
 np = backend.numpy
 
@@ -47,7 +47,7 @@ def train_test_split(*arrays, test_size=0.25, seed=None, shuffle=True, stratify=
     """
     if not arrays:
         raise ValueError("train_test_split needs at least one array")
-    hosts = [host(a) for a in arrays]
+    hosts = [backend.to_host(a) for a in arrays]
     n = hosts[0].shape[0] if hosts[0].ndim else 0
     if any(h.ndim == 0 or h.shape[0] != n for h in hosts):
         raise ValueError("train_test_split: every array needs the same first dimension, got shapes "
@@ -57,7 +57,7 @@ def train_test_split(*arrays, test_size=0.25, seed=None, shuffle=True, stratify=
     if stratify is not None:
         if not shuffle:
             raise ValueError("train_test_split: stratify needs shuffle=True (as in scikit-learn)")
-        labels = host(stratify).reshape(n, -1)[:, 0] if host(stratify).ndim > 1 else host(stratify)
+        labels = backend.to_host(stratify).reshape(n, -1)[:, 0] if backend.to_host(stratify).ndim > 1 else backend.to_host(stratify)
         if labels.shape[0] != n:
             raise ValueError(f"train_test_split: stratify has {labels.shape[0]} labels for {n} samples")
         test_idx = _stratified_test_indices(labels, n_test, rng)
