@@ -17,6 +17,10 @@ from tinynn import backend
 
 def prepare(fn, inputs, Tensor):
     """(inputs as Tensors on one device, their arrays, which of them require grad)."""
+    if len(inputs) == 2:  # the usual case first: two Tensors with one array type (one device)
+        a, b = inputs
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and type(a._data) is type(b._data):
+            return inputs, (a._data, b._data), (a._requires_grad, b._requires_grad)
     arrays, needs = [], []
     for x in inputs:
         if not isinstance(x, Tensor):  # a number or a raw array: lift it to a constant Tensor
@@ -46,9 +50,13 @@ def _lift_constants(inputs, fn, Tensor):
             if type(x) is int and not -2**63 <= x < 2**63:  # PyTorch refuses it too (whatever the dtype)
                 raise OverflowError(f"{type(fn).__name__}: the Python int {x} is too big to convert (beyond int64); "
                                     "use a float, e.g. 1e20")
-            dtype = backend.scalar_dtype(ref._data.dtype, x)
-            with backend.numpy.errstate(over="ignore"):  # 1e39 next to float32 is inf, as in torch
-                lifted.append(Tensor._wrap(backend.xp_of(ref._data).asarray(x, dtype=dtype)))
+            dtype, xp = backend.scalar_dtype(ref._data.dtype, x), backend.xp_of(ref._data)
+            # past float16/32's range the result is inf, as in torch (errstate costs more than the op: only here)
+            if isinstance(x, (float, backend.numpy.floating)) and not -65504.0 <= x <= 65504.0:
+                with backend.numpy.errstate(over="ignore"):
+                    lifted.append(Tensor._wrap(xp.asarray(x, dtype=dtype)))
+            else:
+                lifted.append(Tensor._wrap(xp.asarray(x, dtype=dtype)))
         elif x is None:
             raise TypeError(f"{type(fn).__name__}: got None where a Tensor or a number was expected")
         else:
@@ -116,16 +124,54 @@ def as_output(fn, out):
     return backend.ensure_array(out)
 
 
-def check_gradients(fn, input_grads, n_inputs):
+def one_gradient_per_input(fn, input_grads):
     """backward's result as a tuple with one entry per input, or a clear error."""
     if type(input_grads) is not tuple:
         input_grads = (input_grads,)
-    if len(input_grads) != n_inputs:
+    if len(input_grads) != len(fn.inputs):
         raise RuntimeError(
             f"{type(fn).__name__}.backward returned {len(input_grads)} gradient(s) for "
-            f"{n_inputs} input(s): return one per input (None where there is none)"
+            f"{len(fn.inputs)} input(s): return one per input (None where there is none)"
         )
     return input_grads
+
+
+def unbroadcastable(fn, grad_shape, shape):
+    """The error for a gradient that cannot be summed back to its input's shape."""
+    return RuntimeError(
+        f"{type(fn).__name__ if fn is not None else 'backward'}.backward produced a gradient of shape "
+        f"{tuple(grad_shape)} for an input of shape {tuple(shape)}, and it cannot be summed back to it: "
+        "backward must return one gradient per input, shaped like that input (or like the broadcast output)"
+    )
+
+
+def checked_seed(root, gradient, op, create_graph=False):
+    """The gradient ``backward(gradient)`` starts from, checked; or the error that says why
+    there is none (no graph, a non-scalar without a gradient, create_graph)."""
+    if create_graph:
+        raise NotImplementedError(f"{op}(create_graph=True): tinynn computes first derivatives only")
+    if not root._requires_grad:
+        raise RuntimeError(
+            f"{op}(): this tensor does not require grad and has no graph. Create the inputs with "
+            "requires_grad=True (and do not compute it under tn.no_grad())."
+        )
+    if gradient is None:
+        raise RuntimeError(
+            f"{op}() on a tensor of shape {root.shape} needs a gradient of the same shape: call "
+            "y.backward(gradient), or reduce first, e.g. y.sum().backward()"
+        )
+    return checked_grad(root, getattr(gradient, "_data", gradient), op)
+
+
+def check_requires_grad(tensor, value):
+    """Refuse requires_grad=True on a non-float tensor, and False on a tensor computed in the graph."""
+    if value and not backend.is_floating(tensor._data.dtype):
+        raise TypeError(
+            f"only floating-point tensors can require grad, got dtype {tensor._data.dtype}: "
+            "create it with dtype=tn.float32 (e.g. tn.tensor([1.0, 2.0])) or call .float()"
+        )
+    if tensor.creator is not None and not value:
+        raise RuntimeError("requires_grad_(False) on a tensor computed in the graph: use .detach()")
 
 
 def as_gradient_array(fn, g):

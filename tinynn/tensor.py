@@ -13,9 +13,9 @@ tensor([2., 4., 6.])
 """
 from __future__ import annotations
 
-from tinynn import backend, checks, modes, printing
+from tinynn import backend, checks, inplace, modes
+from tinynn.tensor_protocols import PythonProtocols
 
-_NO_STOPS = frozenset()
 _write_clock = 0  # counts in-place writes (x += 1, x[i] = v, ...): a tensor's _version is its last tick
 
 
@@ -42,7 +42,7 @@ class Function:
 
     inputs = None  # the input Tensors, kept only while a backward pass may need them
     saved = ()  # the arrays backward needs, kept by save()
-    clock = 0  # the write clock when this op ran (see parents())
+    clock = -1  # the write clock when this op ran (see parents()); -1: not recorded, or freed
 
     def __call__(self, *inputs):
         inputs, arrays, needs = checks.prepare(self, inputs, Tensor)  # 2 -> a constant; one device
@@ -50,7 +50,7 @@ class Function:
         record = True in needs and (modes.threads_away == 0 or modes.state.grad_enabled)
         self.needs_input_grad = needs if record else (False,) * len(needs)
         if modes.threads_away and modes.state.anomaly:
-            out = checks.checked_forward(self, arrays)
+            out = checks.checked_forward(self, arrays)  # NaN/inf checks, forward and backward
         else:
             try:
                 out = self.forward(*arrays)
@@ -84,26 +84,28 @@ class Function:
         if self.saved is Function.saved:  # the op kept its arrays as attributes: drop them all
             self.__dict__.clear()  # (inputs too: the class default None is what is left)
         else:
-            del self.saved, self.inputs
+            del self.saved, self.inputs, self.clock  # (clock -1 again: parents() reports the freed graph)
 
     def parents(self):
-        """The input Tensors as they were when this op ran (an in-place write since then
-        moves a tensor on to a new node: the write clock tells, see ``Tensor._write``)."""
-        if self.clock == _write_clock and self.inputs is not None:  # the common case
-            return self.inputs
-        return _inputs_as_recorded(self)
+        """The input Tensors as they were when this op ran. An in-place write since then
+        moves a tensor on to a new node: the write clock tells, and tinynn/inplace.py finds
+        the node that was (once: ``inputs`` keeps the answer)."""
+        if self.clock != _write_clock:
+            self.inputs, self.clock = inplace.inputs_as_recorded(self), _write_clock
+        return self.inputs
 
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
 
 # =========================================================================== Tensor
-class Tensor:
+class Tensor(PythonProtocols, inplace.InPlace):
     """An array with a gradient: the node of the computation graph.
 
     ``x.data`` and ``x.grad`` are Tensors sharing memory with x's array and its gradient, as in
     PyTorch (``x.numpy()`` gives the raw array). ``grad`` is None until ``backward`` reaches
-    the tensor; gradients accumulate across uses and calls.
+    the tensor; gradients accumulate across uses and calls. Python's protocols (len, float,
+    printing, ``<``) come from tinynn/tensor_protocols.py, in-place writes from tinynn/inplace.py.
 
     >>> import numpy as np, tinynn as tn
     >>> t = tn.Tensor(np.ones((2, 3)), requires_grad=True)
@@ -160,13 +162,8 @@ class Tensor:
 
     @requires_grad.setter
     def requires_grad(self, value):
-        if value and not backend.is_floating(self._data.dtype):
-            raise TypeError(
-                f"only floating-point tensors can require grad, got dtype {self._data.dtype}: "
-                "create it with dtype=tn.float32 (e.g. tn.tensor([1.0, 2.0])) or call .float()"
-            )
-        if self.creator is not None and not value:
-            raise RuntimeError("requires_grad_(False) on a tensor computed in the graph: use .detach()")
+        if value != self._requires_grad:
+            checks.check_requires_grad(self, value)
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad=True) -> Tensor:
@@ -180,6 +177,10 @@ class Tensor:
     device = property(lambda self: backend.device(backend.device_of(self._data)), doc="Where the data lives.")
     is_leaf = property(lambda self: self.creator is None, doc="Made by the user, not an op: backward fills .grad.")
     grad_fn = property(lambda self: self.creator, doc="The Function that made this tensor (PyTorch's name).")
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory, requires_grad=False)."""
+        return Tensor._wrap(self._data)
 
     # -- arithmetic: each operator is one op of tinynn.ops --------------------------------
     def __add__(self, other):
@@ -230,46 +231,7 @@ class Tensor:
     def __getitem__(self, index):
         return getitem(self, index)
 
-    # comparisons and integer/logical operators have no gradient: plain array results
-    def __eq__(self, other):
-        return _no_grad_op(self, other, "equal")
-
-    def __ne__(self, other):
-        return _no_grad_op(self, other, "not_equal")
-
-    def __lt__(self, other):
-        return _no_grad_op(self, other, "less")
-
-    def __le__(self, other):
-        return _no_grad_op(self, other, "less_equal")
-
-    def __gt__(self, other):
-        return _no_grad_op(self, other, "greater")
-
-    def __ge__(self, other):
-        return _no_grad_op(self, other, "greater_equal")
-
-    def __and__(self, other):
-        return _no_grad_op(self, other, "bitwise_and")
-
-    def __or__(self, other):
-        return _no_grad_op(self, other, "bitwise_or")
-
-    def __xor__(self, other):
-        return _no_grad_op(self, other, "bitwise_xor")
-
-    def __invert__(self):
-        return _no_grad_op(self, None, "invert")
-
-    def __floordiv__(self, other):
-        return _no_grad_op(self, other, "floor_divide")
-
-    def __mod__(self, other):
-        return _no_grad_op(self, other, "remainder")
-
-    __hash__ = object.__hash__  # tensors are graph nodes: identity, not value, matters
-
-    # -- writing into a tensor -------------------------------------------------------------
+    # in place (x += y, x[i] = v): one door, Tensor._write (tinynn/inplace.py)
     def __iadd__(self, other):
         return self._write(add, other)
 
@@ -285,50 +247,19 @@ class Tensor:
     def __setitem__(self, index, value):
         self._write(setitem, index, value)
 
-    def _write(self, op, *args):
-        """Every in-place op (``+=``, ``add_``, ``x[i] = v`` ...): ``op(self, *args)`` written into self.
-
-        PyTorch's rules: on a leaf under no_grad (how optimizers update weights) the memory is
-        written; on a leaf that requires grad it is an error; in the graph it is recorded, and
-        self moves on to the new node (the node it was stays in history for earlier users).
-        """
-        global _write_clock
-        if modes.grad_enabled() and (self._requires_grad or _requires_grad(args)):
-            if self.creator is None and self._requires_grad:
-                raise RuntimeError(
-                    f"in-place {_name(op)} on a leaf tensor that requires grad {tuple(self.shape)}: "
-                    "wrap the update in `with tn.no_grad():` (as optimizers do), or write x = x + ... instead"
-                )
-            before = Tensor._wrap(self._data)
-            before.creator, before._requires_grad = self.creator, self._requires_grad
-            new = checks.checked_write(self, op(before, *args), _name(op), recorded=True)
-            self._data, self.creator, self._requires_grad = new._data, new.creator, new._requires_grad
-            self._history = (self._history or []) + [(_write_clock + 1, before)]
-        else:
-            fast = getattr(op, "in_place", None)  # e.g. x[i] = v writes just the element
-            if fast is not None:
-                fast(self, *args)
-            else:
-                checks.write_into(self, checks.checked_write(self, op(self, *args), _name(op)))
-            if self.creator is not None:
-                self.creator.clock = -1  # its saved output may have changed: backward will check
-        _write_clock += 1
-        self._version = _write_clock
-        return self
-
     # -- backward ------------------------------------------------------------------------
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None, grad=None):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate ∂self/∂leaf into ``leaf.grad`` for every leaf that requires grad.
 
         A scalar seeds the walk with 1; a non-scalar needs ``gradient`` of its own shape.
         The graph is freed afterwards unless ``retain_graph=True`` (as in PyTorch).
+        ``inputs`` limits which leaves receive a gradient.
         """
-        if create_graph:
-            raise NotImplementedError("backward(create_graph=True): tinynn computes first derivatives only")
-        seed = _seed(self, gradient if grad is None else grad, "backward")
-        stops = _NO_STOPS if inputs is None else frozenset([inputs] if isinstance(inputs, Tensor) else inputs)
-        deliver = _accumulate if inputs is None else lambda t, g, own: t in stops and _accumulate(t, g, own)
-        backward_pass(self, seed, bool(retain_graph), deliver, stops)
+        seed = _seed(self, gradient, "backward", create_graph)
+        if inputs is None:
+            return backward_pass(self, seed, bool(retain_graph), _accumulate)
+        stops = frozenset([inputs] if isinstance(inputs, Tensor) else inputs)
+        backward_pass(self, seed, bool(retain_graph), lambda t, g, own: t in stops and _accumulate(t, g, own), stops)
 
     def register_hook(self, hook):
         """Run ``hook(grad)`` when backward reaches this tensor; a Tensor it returns replaces grad."""
@@ -342,65 +273,9 @@ class Tensor:
         if self.creator is not None and _retain not in (self._hooks or []):
             self.register_hook(_retain)
 
-    # -- Python protocols -------------------------------------------------------------------
-    def __len__(self):
-        if self._data.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return len(self._data)
-
-    def __iter__(self):
-        if self._data.ndim == 0:
-            raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(len(self)))
-
-    def __bool__(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"bool() of a tensor with {self._data.size} values is ambiguous: use .any() or .all()")
-        return bool(self._data)
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        if self._data.dtype.kind not in "biu" or self._data.size != 1:
-            raise TypeError("only integer tensors of a single element can be used as an index")
-        return int(self.item())
-
-    def __array__(self, dtype=None, copy=None):
-        host = backend.to_host_strict(self._data)
-        return host if dtype is None else host.astype(dtype)
-
-    def __repr__(self):
-        return printing.format_tensor(self)
-
-    def item(self):
-        """The value of a one-element tensor as a Python number.
-
-        >>> import tinynn as tn; tn.tensor([[3.5]]).item()
-        3.5
-        """
-        if self._data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can become a Python number, got shape {self.shape}")
-        return self._data.item()
-
-    def numpy(self):
-        """The data as a NumPy array (shares memory on the CPU; a host copy for device tensors)."""
-        return backend.to_host(self._data)
-
-    def tolist(self):
-        """The values as (nested) Python lists, copied to the host."""
-        return backend.to_host(self._data).tolist()
-
-    def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory, requires_grad=False)."""
-        return Tensor._wrap(self._data)
-
 
 # =========================================================================== the backward walk
-def backward_pass(root, seed, retain_graph, deliver, stops=_NO_STOPS):
+def backward_pass(root, seed, retain_graph, deliver, stops=frozenset()):
     """The chain rule over the graph, from ``root`` back to the leaves  [E27].
 
     Visit every tensor after all the tensors computed from it; pop its gradient; hand it to
@@ -418,22 +293,13 @@ def backward_pass(root, seed, retain_graph, deliver, stops=_NO_STOPS):
         if fn is None or node in stops:  # a leaf (or an input of autograd.grad): the gradient arrived
             deliver(node, grad, node in owned)  # _accumulate: into .grad (autograd.grad collects instead)
             continue
-        _add_grads(grads, owned, fn, grad, _input_grads(fn, grad, anomaly))
+        try:
+            input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
+        except FloatingPointError as e:  # a subnormal under np.errstate(under="raise"): PyTorch computes on
+            input_grads = checks.without_underflow(fn.backward, (grad,), e)
+        _add_grads(grads, owned, fn, grad, input_grads if type(input_grads) is tuple else (input_grads,))
         if not retain_graph:
             fn.release()
-
-
-def _input_grads(fn, grad, anomaly):
-    """``fn.backward(grad)`` as a tuple, one gradient (or None) per input."""
-    try:
-        input_grads = checks.checked_backward(fn, grad) if anomaly else fn.backward(grad)
-    except FloatingPointError as e:  # a subnormal under np.errstate(under="raise"): PyTorch computes on
-        input_grads = checks.without_underflow(fn.backward, (grad,), e)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if len(input_grads) != len(fn.inputs):
-        checks.check_gradients(fn, input_grads, len(fn.inputs))
-    return input_grads
 
 
 def _add_grads(grads, owned, fn, upstream, input_grads):
@@ -443,7 +309,9 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
     A pass-through (Add returns ``upstream`` itself), a view of another array, or one array
     given to two inputs is *borrowed*: the leaf keeps a copy.
     """
-    for node, g in zip(fn.parents(), input_grads):
+    if len(input_grads) != len(fn.inputs):
+        checks.one_gradient_per_input(fn, input_grads)
+    for node, g in zip(fn.inputs, input_grads):  # (topological_order resolved them: fn.parents())
         if g is None or not node._requires_grad:
             continue
         if type(g) is not type(upstream):  # a Tensor or a NumPy scalar from a backward: an array again
@@ -461,7 +329,12 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
 
 def _borrowed(g, upstream, input_grads):
     """May another array alias ``g``? The pass-through, a view (``.base``), one array given to two inputs."""
-    return g is upstream or g.base is not None or list(map(id, input_grads)).count(id(g)) > 1
+    if g is upstream or g.base is not None:
+        return True
+    given = 0
+    for h in input_grads:  # (a plain loop: 2x faster than counting ids on 2-3 gradients)
+        given += h is g
+    return given > 1
 
 
 def _accumulate(leaf, grad, owned):
@@ -488,17 +361,16 @@ def topological_order(root):
         node, expanded = stack.pop()
         if expanded:  # all its inputs are placed
             order.append(node)
-            continue
-        if node in visited:
-            continue
-        visited.add(node)
-        if node.creator is None:  # a leaf: nothing comes before it (placed once, however many paths reach it)
-            order.append(node)
-            continue
-        stack.append((node, True))  # comes back once everything it was computed from is placed
-        for parent in node.creator.parents():
-            if parent._requires_grad and parent not in visited:
-                stack.append((parent, False))
+        elif node not in visited:
+            visited.add(node)
+            if node.creator is None:  # a leaf: nothing comes before it
+                order.append(node)
+                continue
+            stack.append((node, True))  # comes back once everything it was computed from is placed
+            fn = node.creator  # fn.parents(), its usual case inlined: no in-place write since fn ran
+            for parent in fn.inputs if fn.clock == _write_clock else fn.parents():
+                if parent._requires_grad and parent not in visited:
+                    stack.append((parent, False))
     order.reverse()
     return order
     # END SOLUTION
@@ -514,42 +386,20 @@ def unbroadcast(grad, shape, fn=None):
     >>> unbroadcast(np.ones((3, 5, 4)), (5, 4)).shape, unbroadcast(np.ones((3, 5, 4)), (3, 1, 4))[0, 0, 0].item()
     ((5, 4), 5.0)
     """
-    if grad.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    if extra >= 0:
-        axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
-        if axes:
-            grad = backend.ensure_array(grad.sum(axis=axes, keepdims=True))
-        if extra:
-            grad = grad.reshape(grad.shape[extra:])
-    if grad.shape != tuple(shape):
-        raise RuntimeError(
-            f"{type(fn).__name__ if fn is not None else 'backward'}.backward produced a gradient of shape "
-            f"{grad.shape} for an input of shape {tuple(shape)}, and it cannot be summed back to it: "
-            "backward must return one gradient per input, shaped like that input (or like the broadcast output)"
-        )
-    return grad
+    extra = grad.ndim - len(shape)  # leading axes the broadcast added
+    if extra < 0 or any(n != 1 and n != m for n, m in zip(shape, grad.shape[extra:])):
+        raise checks.unbroadcastable(fn, grad.shape, shape)
+    axes = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    return backend.ensure_array(grad.sum(axis=axes, keepdims=True)).reshape(shape) if axes else grad.reshape(shape)
 
 
 # =========================================================================== helpers of the above
-def _seed(root, gradient, op):
+def _seed(root, gradient, op, create_graph=False):
     """The gradient the walk starts from: 1 for a scalar, else ``gradient`` (checked)."""
-    if not root._requires_grad:
-        raise RuntimeError(
-            f"{op}(): this tensor does not require grad and has no graph. Create the inputs with "
-            "requires_grad=True (and do not compute it under tn.no_grad())."
-        )
-    if gradient is None:
-        if root._data.size != 1:
-            raise RuntimeError(
-                f"{op}() on a tensor of shape {root.shape} needs a gradient of the same shape: call "
-                "y.backward(gradient), or reduce first, e.g. y.sum().backward()"
-            )
-        seed = backend.xp_of(root._data).empty_like(root._data)
-        seed.fill(1)  # dL/dL = 1 (empty_like + fill: ones_like costs 5x more on tiny arrays)
-        return seed
-    return checks.checked_grad(root, gradient._data if isinstance(gradient, Tensor) else gradient, op)
+    if gradient is not None or create_graph or not root._requires_grad or root._data.size != 1:
+        return checks.checked_seed(root, gradient, op, create_graph)  # the user's gradient, or the error
+    seed = backend.xp_of(root._data).array(1, dtype=root._data.dtype)  # dL/dL = 1 (5x cheaper than ones_like)
+    return seed if root._data.ndim == 0 else seed.reshape(root._data.shape)
 
 
 def _run_hooks(node, grad):
@@ -568,55 +418,6 @@ def _run_hooks(node, grad):
 def _retain(node, grad):
     """The hook of ``retain_grad()``: a non-leaf keeps (a copy of) its gradient."""
     node._grad = grad.copy() if node._grad is None else node._grad + grad
-
-
-def _requires_grad(args):
-    return any(isinstance(a, Tensor) and a._requires_grad for a in args)
-
-
-def _name(op):
-    return getattr(op, "__name__", "write")
-
-
-def _no_grad_op(tensor, other, ufunc):
-    """A comparison or integer/logical operator: a plain array result, outside the graph."""
-    xp = backend.xp_of(tensor._data)
-    if other is None:
-        return Tensor._wrap(getattr(xp, ufunc)(tensor._data))
-    other = other._data if isinstance(other, Tensor) else other
-    return Tensor._wrap(backend.ensure_array(getattr(xp, ufunc)(tensor._data, other)))
-
-
-def _inputs_as_recorded(fn):
-    """fn's inputs as they were when fn ran; an error if backward needs a value that was
-    written in place since (PyTorch's version-counter check)."""
-    _check_still_recorded(fn)
-    saved = fn.saved or tuple(vars(fn).values())
-    resolved = []
-    for x in fn.inputs:
-        before = next((node for tick, node in x._history or () if tick > fn.clock), x)
-        if before is x and x._version > fn.clock and any(s is x._data for s in saved):
-            raise RuntimeError(
-                f"{type(fn).__name__}: an input of shape {tuple(x.shape)} that backward needs was "
-                "modified by an in-place operation after the op ran. Write out of place "
-                "(x = x * 2) or pass x.clone() to the op."
-            )
-        resolved.append(before)
-    return tuple(resolved)
-
-
-def _check_still_recorded(fn):
-    if fn.inputs is None:
-        raise RuntimeError(
-            f"backward through {type(fn).__name__} a second time: its graph was freed by the first "
-            "backward(). Call backward(retain_graph=True) the first time if you need to go through "
-            "it again, or recompute the forward pass."
-        )
-    if fn.clock < 0:
-        raise RuntimeError(
-            f"{type(fn).__name__}: its output was modified by an in-place operation after it was "
-            "computed, and backward needs it. Write out of place (y = y + 1) or use y.clone() first."
-        )
 
 
 # The operators above call these ops; the ops are Functions, so they are imported last.

@@ -343,9 +343,9 @@ def bmm(a, b):
 
 def _compare(ufunc):
     def compare(x, other):
-        from tinynn.tensor import _no_grad_op
+        from tinynn.tensor_protocols import no_grad_op
 
-        return _no_grad_op(x, other, ufunc)
+        return no_grad_op(x, other, ufunc)
 
     compare.__name__ = compare.__qualname__ = ufunc
     compare.__doc__ = f"Elementwise {ufunc} (a bool tensor, outside the graph)."
