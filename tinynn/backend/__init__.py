@@ -14,11 +14,18 @@ from __future__ import annotations
 import numpy as np
 
 from tinynn.backend import strict as _strict
+from tinynn.backend.dtypes import (  # noqa: F401 - the dtype rules live in dtypes.py; the ops find them here too
+    as_dtype,
+    default_dtype,
+    infer_dtype,
+    is_floating,
+    scalar_dtype,
+    set_default_dtype,
+)
 
 numpy = np  # re-exported for the few places (data loading, io) that work on the host only
 
 DEVICES = ("cpu", "cuda", "strict")
-_default_dtype = np.dtype(np.float32)
 _cupy = None  # the cupy module once it has been imported successfully
 
 
@@ -129,74 +136,6 @@ def to_device(a, device: str):
     if device == "cpu":
         return host
     return xp_for(device).asarray(host)
-
-
-# --------------------------------------------------------------------------- dtypes
-def default_dtype():
-    """The dtype new floating tensors get (float32 unless changed).
-
-    >>> default_dtype()
-    dtype('float32')
-    """
-    return _default_dtype
-
-
-def set_default_dtype(dtype) -> None:
-    """Set the dtype of new floating tensors: float32 (training) or float64 (checks)."""
-    global _default_dtype
-    if dtype is None:
-        raise TypeError("set_default_dtype: expected a floating dtype such as tn.float32, got None")
-    dtype = as_dtype(dtype)
-    if dtype.kind != "f":
-        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dtype}")
-    _default_dtype = dtype
-
-
-def is_floating(dtype) -> bool:
-    """True for float16/32/64 dtypes (the only ones that may require grad)."""
-    return np.dtype(dtype).kind == "f"
-
-
-def as_dtype(dtype):
-    """Normalise "float32", np.float32, tn.float32, float ... to a numpy dtype object (None stays None)."""
-    if dtype is None:
-        return None
-    if dtype is float:  # Python's float means float64 to numpy; to PyTorch it means the default
-        return _default_dtype
-    try:
-        return np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"{dtype!r} is not a dtype: use tn.float32, tn.float64, tn.int64, tn.bool ...") from None
-
-
-def scalar_dtype(array_dtype, scalar):
-    """The dtype a Python scalar takes next to an array of ``array_dtype``.
-
-    Python scalars are "weak" (as in PyTorch and NumPy 2): float32 * 2.0 stays float32,
-    and only a higher category promotes: a float scalar next to a bool/int array gives the
-    default float dtype, an int scalar next to a bool array gives int64 (True + 2 == 3).
-
-    >>> scalar_dtype(np.dtype(bool), 2), scalar_dtype(np.dtype("int32"), 2.5), scalar_dtype(np.dtype("float16"), 3)
-    (dtype('int64'), dtype('float32'), dtype('float16'))
-    """
-    if isinstance(scalar, bool):
-        return array_dtype
-    kind = np.dtype(array_dtype).kind
-    if isinstance(scalar, (float, np.floating)) and kind in "biu":
-        return _default_dtype
-    if kind == "b" and isinstance(scalar, (int, np.integer)):
-        return np.dtype(np.int64)
-    return array_dtype
-
-
-def infer_dtype(data):
-    """Dtype for ``tn.tensor(data)``: keep an array's dtype; Python floats -> default dtype."""
-    if is_array(data) or isinstance(data, np.generic):
-        return data.dtype
-    probe = np.asarray(data)
-    if probe.dtype.kind == "f":
-        return _default_dtype
-    return probe.dtype
 
 
 def saturating():

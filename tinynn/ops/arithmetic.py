@@ -6,7 +6,7 @@ back to each operand's shape in one place (``tensor.unbroadcast``).
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.ops._promote import promote as _float_pair  # PyTorch's promotion, one helper for every op
+from tinynn.backend.dtypes import promote as _float_pair  # PyTorch's promotion, one helper for every op
 from tinynn.tensor import Function, unbroadcast
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tinynn import backend
-from tinynn.ops._promote import promote
+from tinynn.backend.dtypes import promote
 from tinynn.tensor import Function
 
 
