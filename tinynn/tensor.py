@@ -50,7 +50,7 @@ class Function:
         record = True in needs and (modes.threads_away == 0 or modes.state.grad_enabled)
         self.needs_input_grad = needs if record else (False,) * len(needs)
         if modes.threads_away and modes.state.anomaly:
-            out = checks.checked_forward(self, arrays)  # NaN/inf checks, forward and backward
+            out = checks.checked_forward(self, arrays)  # NaN/inf check of the output (the walk checks backward)
         else:
             try:
                 out = self.forward(*arrays)

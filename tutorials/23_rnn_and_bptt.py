@@ -126,7 +126,6 @@ upstream = rng.normal(size=(T, B, H))  # ∂ℓ_t/∂h_t
 def rnn_backward(x, hs, p, upstream):
     grads = {k: np.zeros_like(v) for k, v in p.items()}
     dx = np.zeros_like(x)
-    delta_next = np.zeros_like(hs[0])  # nothing flows in from after the last step
     g_next = np.zeros_like(hs[0])
     for t in reversed(range(len(x))):  # hs[t + 1] is h_t, hs[t] is h_{t-1}
         delta = upstream[t] + g_next @ p["weight_hh_l0"]  # direct + through the future
