@@ -36,7 +36,8 @@ class SumFunction(Function):
     def forward(self, x):
         self.shape, self.size = x.shape, x.size
         self.axes = None if self.axis is None else _normalize_axis(self.axis, x.ndim)  # None: all
-        return x.sum(axis=self.axes, keepdims=self.keepdims)
+        out = x.sum(axis=self.axes, keepdims=self.keepdims)
+        return out if out.ndim else out[...]  # NumPy's full sum is a scalar; [...] makes it a 0-d array
 
     def backward(self, grad):
         # BEGIN SOLUTION sum_backward

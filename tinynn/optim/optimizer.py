@@ -287,7 +287,7 @@ class Optimizer:
     def zero_grad(self, set_to_none=True):
         """Forget the gradients before the next backward: set them to None (the default, as
         PyTorch 2.x) or, with ``set_to_none=False``, fill them with zeros in place."""
-        zero_grad_((p for group in self.param_groups for p in group["params"]), set_to_none)
+        zero_grad_([p for group in self.param_groups for p in group["params"]], set_to_none)  # (a list: one call, a generator resumes per item)
 
     # -- checkpoints ----------------------------------------------------------------------
     def state_dict(self):
