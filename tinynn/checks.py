@@ -284,3 +284,58 @@ def write_into(target, new):
     """Copy the values of the Tensor ``new`` into ``target``'s memory (casting to its dtype)."""
     xp = backend.xp_of(target._data)
     xp.copyto(target._data, new._data, casting="unsafe")
+
+
+# --------------------------------------------------------------------------- dims
+def dim_index(dim, ndim, op):
+    """``dim`` as a non-negative axis, or PyTorch's "Dimension out of range" error."""
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    n = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1, as in PyTorch
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
+    return dim % n
+
+
+def reduction_axes(axis, ndim):
+    """None, an int or a tuple of ints -> a sorted tuple of non-negative axes (for sum, mean, ...)."""
+    if axis is None or (isinstance(axis, (tuple, list)) and len(axis) == 0):  # PyTorch: dim=[] is every dim
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis) if isinstance(axis, (tuple, list)) else None
+    if axes is None or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
+        raise TypeError(f"reduction: dim must be an int or a tuple of ints, got {axis!r}")
+    return tuple(sorted(dim_index(a, ndim, "reduction") for a in axes))
+
+
+# --------------------------------------------------------------------------- shapes
+def reshape_error(shape, new_shape, error):
+    """reshape's error: the sizes do not match (ValueError) or are not ints (TypeError)."""
+    if isinstance(error, ValueError):
+        count = 1
+        for n in shape:
+            count *= n
+        return ValueError(f"reshape: cannot reshape a tensor of shape {shape} ({count} elements) into {tuple(new_shape)}")
+    kinds = ", ".join(type(n).__name__ for n in new_shape)  # None, a string, a float where a size belongs
+    return TypeError(f"reshape: the shape must be ints, e.g. x.reshape(2, -1) or x.reshape((2, -1)); "
+                     f"got {tuple(new_shape)!r} ({kinds})")
+
+
+def tensor_list(tensors, op):
+    """``tensors`` (of cat, stack) as a non-empty list of Tensors, or an error naming ``op``."""
+    if hasattr(tensors, "_data") or not hasattr(tensors, "__iter__"):
+        raise TypeError(f"{op}: expected a list or tuple of Tensors, got {type(tensors).__name__}")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of Tensors")
+    if not all(hasattr(t, "_data") for t in tensors):
+        raise TypeError(f"{op}: every element must be a Tensor, got {[type(t).__name__ for t in tensors]}")
+    return tensors
+
+
+def matmul_mismatch(a, b):
+    """matmul's error for shapes ``a`` @ ``b`` whose inner axes differ (or a 0-d operand)."""
+    inner_b = "scalar" if not b else b[-2] if len(b) > 1 else b[0]
+    return ValueError(
+        f"matmul: shapes {a} and {b} do not line up: the last axis of the left operand "
+        f"({a[-1] if a else 'scalar'}) must equal the {'second-to-last' if len(b) > 1 else 'only'} axis "
+        f"of the right one ({inner_b}). Use * for elementwise products, or transpose one operand (x.T).")

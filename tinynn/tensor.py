@@ -282,7 +282,7 @@ def backward_pass(root, seed, retain_graph, deliver, stops=frozenset()):
     the op that made it, which returns the gradients of its inputs; add those up per input.
     """
     grads, owned = {root: seed}, set()  # tensor -> ∂root/∂tensor; leaves whose array we may keep
-    anomaly = modes.threads_away and modes.state.anomaly  # modes.anomaly_enabled(), inlined: one call less
+    anomaly = modes.anomaly_enabled()
     for node in topological_order(root):
         grad = grads.pop(node, None)
         if grad is None:
@@ -323,13 +323,15 @@ def _add_grads(grads, owned, fn, upstream, input_grads):
             owned.add(node)
         else:
             grads[node] = g
-            if node.creator is None and g is not upstream and g.base is None and _given_once(g, input_grads):
+            if node.creator is None and g is not upstream and _made_for_one(g, input_grads):
                 owned.add(node)  # a leaf's first gradient, made for it alone
 
 
-def _given_once(g, input_grads):
-    """Is ``g`` given to one input only? (``input_grads.count`` would compare arrays by ==.)"""
-    given = 0
+def _made_for_one(g, input_grads):
+    """Not a view of another array (``.base``), and given to one input only?"""
+    if g.base is not None:
+        return False
+    given = 0  # (input_grads.count(g) would compare arrays by ==)
     for h in input_grads:  # (a plain loop: 2x faster than counting ids on 2-3 gradients)
         given += h is g
     return given == 1

@@ -5,9 +5,9 @@ Primitives (a hand-written backward each, tagged with its equation):
     elementwise.py exp log sqrt abs clip sin cos where
     activation.py  sigmoid relu tanh softmax log_softmax [E1-E3]
     reduction.py   sum mean amax amin cumsum prod
-    shape.py       reshape permute broadcast_to getitem setitem cat stack to_copy
+    shape.py       reshape permute broadcast_to getitem setitem cat to_copy
 Compositions (PyTorch's surface built from the primitives; no backward to get wrong):
-    compose_shape.py transpose flatten squeeze unsqueeze (over reshape and permute)
+    compose_shape.py transpose flatten squeeze unsqueeze stack (over reshape, permute, cat)
     compose.py     size view expand repeat split gather masked_fill var std logsumexp max/min ...
     more.py        sort topk diag outer norm unique scatter index_add pad new_* (primitives: more_primitives.py)
 Fused kernels (one node where a benchmark shows it pays; each names its reference composition):

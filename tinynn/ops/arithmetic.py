@@ -5,7 +5,7 @@ back to each operand's shape in one place (``tensor.unbroadcast``).
 """
 from __future__ import annotations
 
-from tinynn import backend
+from tinynn import backend, checks
 from tinynn.backend.dtypes import promote as _float_pair  # PyTorch's promotion, one helper for every op
 from tinynn.tensor import Function, unbroadcast
 
@@ -101,13 +101,7 @@ class MatMulFunction(Function):
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0 or a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-            raise ValueError(
-                f"matmul: shapes {a.shape} and {b.shape} do not line up: the last axis of the "
-                f"left operand ({a.shape[-1] if a.ndim else 'scalar'}) must equal the "
-                f"{'second-to-last' if b.ndim > 1 else 'only'} axis of the right one "
-                f"({(b.shape[-2] if b.ndim > 1 else b.shape[0]) if b.ndim else 'scalar'}). "
-                "Use * for elementwise products, or transpose one operand (x.T)."
-            )
+            raise checks.matmul_mismatch(a.shape, b.shape)
         a, b = _float_pair(a, b)
         self.a, self.b = a, b
         return a @ b

@@ -22,7 +22,8 @@ from tinynn.ops.elementwise import abs, clip, exp, log, sqrt
 from tinynn.ops.elementwise import where as _select
 from tinynn.ops.reduction import _dims as _reduction_dims
 from tinynn.ops.reduction import amax, amin, dim_index, mean, sum
-from tinynn.ops.shape import broadcast_to, concatenate, getitem, permute, reshape, stack, to_copy
+from tinynn.ops.compose_shape import stack
+from tinynn.ops.shape import broadcast_to, concatenate, getitem, permute, reshape, to_copy
 from tinynn.tensor import Tensor
 
 

@@ -1,5 +1,5 @@
-"""Shape ops that are compositions of the two shape primitives, ``reshape`` and ``permute``
-(tinynn/ops/shape.py): no backward of their own.
+"""Shape ops that are compositions of the shape primitives ``reshape``, ``permute`` and
+``cat`` (tinynn/ops/shape.py): no backward of their own.
 
 >>> import tinynn as tn
 >>> flatten(tn.ones((8, 3, 4, 4)), 1).shape, unsqueeze(tn.ones(3), 0).shape, transpose(tn.ones((2, 3)), 0, 1).shape
@@ -7,8 +7,9 @@
 """
 from __future__ import annotations
 
+from tinynn import checks
 from tinynn.ops.reduction import dim_index
-from tinynn.ops.shape import ReshapeFunction, TransposeFunction
+from tinynn.ops.shape import ReshapeFunction, TransposeFunction, concatenate
 
 
 def transpose(x, dim0, dim1):
@@ -77,4 +78,17 @@ def unsqueeze(x, dim):
     return ReshapeFunction(x.shape[:dim] + (1,) + x.shape[dim:])(x)
 
 
-__all__ = ["transpose", "swapaxes", "flatten", "squeeze", "unsqueeze"]
+def stack(tensors, dim=0, *, axis=None):
+    """Join same-shaped tensors along a new dim: ``cat`` of each unsqueezed at ``dim``.
+
+    >>> stack([tn.ones(3), tn.zeros(3)], dim=1).shape
+    (3, 2)
+    """
+    tensors = checks.tensor_list(tensors, "stack")
+    if len({t.shape for t in tensors}) > 1:
+        raise ValueError(f"stack: all tensors must have the same shape, got {[t.shape for t in tensors]}")
+    dim = dim_index(dim if axis is None else axis, tensors[0].ndim + 1, "stack")
+    return concatenate([unsqueeze(t, dim) for t in tensors], dim)
+
+
+__all__ = ["transpose", "swapaxes", "flatten", "squeeze", "unsqueeze", "stack"]

@@ -11,7 +11,8 @@ from tinynn import backend, random
 from tinynn.ops.arithmetic import pow
 from tinynn.ops.elementwise import abs, clip, sqrt
 from tinynn.ops.reduction import dim_index, mean, sum
-from tinynn.ops.shape import getitem, reshape, stack
+from tinynn.ops.compose_shape import stack
+from tinynn.ops.shape import getitem, reshape
 from tinynn.tensor import Tensor
 
 

@@ -1,26 +1,9 @@
 """sum, mean, max, min over all elements or some axes (``keepdims`` as in NumPy)."""
 from __future__ import annotations
 
-import builtins
-
 from tinynn import backend
+from tinynn.checks import dim_index, reduction_axes  # (re-exported: the ops import dim_index from here)
 from tinynn.tensor import Function
-
-
-def _normalize_axis(axis, ndim):
-    """None, an int or a tuple of ints -> a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis) if isinstance(axis, (tuple, list)) else None
-    if axes == ():  # PyTorch: dim=[] reduces over every dim (NumPy's axis=() would reduce none)
-        return tuple(range(ndim))
-    if axes is None or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-        raise TypeError(f"reduction: dim must be an int or a tuple of ints, got {axis!r}")
-    for a in axes:
-        if not -builtins.max(ndim, 1) <= a < builtins.max(ndim, 1):
-            raise IndexError(f"reduction: Dimension out of range (expected to be in range of "
-                             f"[{-builtins.max(ndim, 1)}, {builtins.max(ndim, 1) - 1}], but got {a})")
-    return tuple(sorted(a % builtins.max(ndim, 1) for a in axes))
 
 
 def _keepdims_shape(shape, axes):
@@ -35,7 +18,7 @@ class SumFunction(Function):
 
     def forward(self, x):
         self.shape, self.size = x.shape, x.size
-        self.axes = None if self.axis is None else _normalize_axis(self.axis, x.ndim)  # None: all
+        self.axes = None if self.axis is None else reduction_axes(self.axis, x.ndim)  # None: all
         out = x.sum(axis=self.axes, keepdims=self.keepdims)
         return out if out.ndim else out[...]  # NumPy's full sum is a scalar; [...] makes it a 0-d array
 
@@ -79,7 +62,7 @@ class MaxFunction(Function):
 
     def forward(self, x):
         self.x = x
-        self.axes = _normalize_axis(self.axis, x.ndim)
+        self.axes = reduction_axes(self.axis, x.ndim)
         self.out = getattr(x, self.mode)(axis=self.axes, keepdims=True)
         return self.out if self.keepdims else self.out.reshape(
             [n for i, n in enumerate(x.shape) if i not in self.axes])
@@ -183,16 +166,6 @@ def prod(x, dim=None, keepdim=False):
     6.0
     """
     return ProdFunction(None if dim is None else dim_index(dim, x.ndim, "prod"), keepdim)(x)
-
-
-def dim_index(dim, ndim, op):
-    """``dim`` as a non-negative axis, or PyTorch's "Dimension out of range" error."""
-    if not isinstance(dim, int) or isinstance(dim, bool):
-        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
-    n = builtins.max(ndim, 1)
-    if not -n <= dim < n:
-        raise IndexError(f"{op}: Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})")
-    return dim % n
 
 
 __all__ = ["sum", "mean", "amax", "amin", "cumsum", "prod"]

@@ -1,9 +1,9 @@
 """Shape ops: reshape, transpose, flatten, squeeze/unsqueeze, broadcast_to, indexing,
-concatenate, stack, and the device/dtype copy behind ``Tensor.to``. None of them does
+concatenate, and the device/dtype copy behind ``Tensor.to``. None of them does
 arithmetic: each backward only moves gradient elements back to where they came from."""
 from __future__ import annotations
 
-from tinynn import backend
+from tinynn import backend, checks
 from tinynn.ops.reduction import dim_index
 from tinynn.tensor import Function, Tensor, unbroadcast
 
@@ -19,14 +19,8 @@ class ReshapeFunction(Function):
             if self.shape and min(self.shape) < -1:  # NumPy reads any negative size as -1; PyTorch refuses
                 raise ValueError
             return out
-        except ValueError:
-            raise ValueError(
-                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) "
-                f"into {tuple(self.shape)}") from None
-        except TypeError:  # None, a string, a float or a float tensor where a size belongs
-            kinds = ", ".join(type(n).__name__ for n in self.shape)
-            raise TypeError(f"reshape: the shape must be ints, e.g. x.reshape(2, -1) or x.reshape((2, -1)); "
-                            f"got {tuple(self.shape)!r} ({kinds})") from None
+        except (TypeError, ValueError) as e:
+            raise checks.reshape_error(x.shape, self.shape, e) from None
 
     def backward(self, grad):
         return grad.reshape(self.in_shape)
@@ -152,20 +146,6 @@ class ConcatenateFunction(Function):
         return tuple(pieces)
 
 
-class StackFunction(Function):
-    def __init__(self, axis=0):
-        self.axis = axis
-
-    def forward(self, *arrays):
-        if len({a.shape for a in arrays}) > 1:
-            raise ValueError(f"stack: all tensors must have the same shape, got {[a.shape for a in arrays]}")
-        return backend.xp_of(arrays[0]).stack(arrays, axis=self.axis)
-
-    def backward(self, grad):
-        axis = self.axis % grad.ndim
-        return tuple(grad[(slice(None),) * axis + (i,)] for i in range(grad.shape[axis]))
-
-
 class ToCopyFunction(Function):
     """A copy on another device and/or dtype; the gradient travels back the same way."""
 
@@ -259,29 +239,8 @@ def concatenate(tensors, dim=0, *, axis=None):
     >>> concatenate([tn.ones((2, 3)), tn.zeros((1, 3))]).shape
     (3, 3)
     """
-    tensors = _tensor_list(tensors, "cat")
+    tensors = checks.tensor_list(tensors, "cat")
     return ConcatenateFunction(dim_index(dim if axis is None else axis, tensors[0].ndim, "cat"))(*tensors)
-
-
-def stack(tensors, dim=0, *, axis=None):
-    """Join same-shaped tensors along a new dim.
-
-    >>> stack([tn.ones(3), tn.zeros(3)], dim=1).shape
-    (3, 2)
-    """
-    tensors = _tensor_list(tensors, "stack")
-    return StackFunction(dim_index(dim if axis is None else axis, tensors[0].ndim + 1, "stack"))(*tensors)
-
-
-def _tensor_list(tensors, op):
-    if isinstance(tensors, Tensor) or not hasattr(tensors, "__iter__"):
-        raise TypeError(f"{op}: expected a list or tuple of Tensors, got {type(tensors).__name__}")
-    tensors = list(tensors)
-    if not tensors:
-        raise ValueError(f"{op}: expected a non-empty list of Tensors")
-    if not all(isinstance(t, Tensor) for t in tensors):
-        raise TypeError(f"{op}: every element must be a Tensor, got {[type(t).__name__ for t in tensors]}")
-    return tensors
 
 
 def to_copy(x, device=None, dtype=None, copy=False):
@@ -303,4 +262,4 @@ cat = concatenate
 
 
 __all__ = ["reshape", "permute", "broadcast_to",
-           "getitem", "setitem", "concatenate", "cat", "stack"]
+           "getitem", "setitem", "concatenate", "cat"]

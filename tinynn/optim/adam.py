@@ -90,10 +90,11 @@ class Adam(Optimizer):
             step_size = lr / (1 - beta1 ** t)
             # the update, built in one array: step_size · m / (sqrt(v) / sqrt(1 − β2^t) + eps).
             # (In place: fresh temporaries per op made the demo's Adam step 1.6x slower.)
-            update = backend.xp_of(v).sqrt(v)
+            xp = backend.xp_of(v)
+            update = xp.sqrt(v)
             update /= (1 - beta2 ** t) ** 0.5
             update += eps
-            backend.xp_of(v).divide(m, update, out=update)
+            xp.divide(m, update, out=update)
             update *= step_size
             p._data -= update
         return loss

@@ -263,7 +263,7 @@ class Optimizer:
 
     def _check_state_device(self, p):
         for key, value in self.state.get(p, {}).items():
-            if backend.is_array(value) and type(value) is not type(p._data):
+            if type(value) is not type(p._data) and backend.is_array(value):  # (the cheap test first: every step)
                 raise RuntimeError(f"{self._where(p)} has its state {key!r} on '{backend.device_of(value)}': "
                                    "build the optimizer after model.to(device) (nothing was updated)")
 

@@ -54,7 +54,9 @@ class LinearFunction(Function):
             return grad_x, grad_w
         grad_b = None
         if need[2]:  # Σ over rows as a matrix-vector product: 2-4x faster than sum(axis=0)
-            grad_b = backend.xp_of(grad).ones(grad_2d.shape[0], dtype=grad.dtype) @ grad_2d
+            ones = backend.xp_of(grad).empty(grad_2d.shape[0], dtype=grad.dtype)
+            ones.fill(1)  # (empty + fill: NumPy's ones() adds two Python calls)
+            grad_b = ones @ grad_2d
         return grad_x, grad_w, grad_b
         # END SOLUTION
 
