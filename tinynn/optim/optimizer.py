@@ -249,8 +249,9 @@ class Optimizer:
                 # the same array type (one per device), shape and dtype as the parameter
                 if type(grad) is not type(data) or grad.shape != data.shape or grad.dtype != data.dtype:
                     self._grad_error(p)
-                if p in self.state:
-                    self._check_state_device(p)
+                for key, value in self.state[p].items() if p in self.state else ():  # (inline: every step)
+                    if type(value) is not type(data) and not isinstance(value, (int, float)) and backend.is_array(value):
+                        self._state_device_error(p, key, value)
                 todo.append((group, p, grad))
         return todo
 
@@ -263,9 +264,12 @@ class Optimizer:
 
     def _check_state_device(self, p):
         for key, value in self.state.get(p, {}).items():
-            if type(value) is not type(p._data) and backend.is_array(value):  # (the cheap test first: every step)
-                raise RuntimeError(f"{self._where(p)} has its state {key!r} on '{backend.device_of(value)}': "
-                                   "build the optimizer after model.to(device) (nothing was updated)")
+            if type(value) is not type(p._data) and backend.is_array(value):
+                self._state_device_error(p, key, value)
+
+    def _state_device_error(self, p, key, value):
+        raise RuntimeError(f"{self._where(p)} has its state {key!r} on '{backend.device_of(value)}': "
+                           "build the optimizer after model.to(device) (nothing was updated)")
 
     def _where(self, p):
         return (f"{type(self).__name__}.step: a parameter of shape {tuple(p.shape)} "
