@@ -162,7 +162,8 @@ for width in (16, 256):
     raw = np.einsum("nd,nsd->ns", q, kk)
     print(f"d = {width:3d}: var(q·k) = {raw.var():6.1f}, var(q·k/√d) = {(raw / np.sqrt(width)).var():.2f}")
     assert abs(raw.var() / width - 1) < 0.2 and abs((raw / np.sqrt(width)).var() - 1) < 0.2
-    p_raw = np.exp(raw - raw.max(1, keepdims=True)); p_raw /= p_raw.sum(1, keepdims=True)
+    p_raw = np.exp(raw - raw.max(1, keepdims=True))
+    p_raw /= p_raw.sum(1, keepdims=True)
     if width == 256:
         assert p_raw.max(1).mean() > 0.8  # unscaled: nearly one-hot, so nearly no gradient
 print("without the 1/√d, wide heads give saturated (nearly one-hot) attention")

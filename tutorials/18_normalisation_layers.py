@@ -51,7 +51,7 @@ from _setup import FAST, save  # tutorials/_setup.py, found above
 
 import tinynn as tn
 import tinynn.functional as F
-from tinynn import backend, nn, optim
+from tinynn import nn, optim
 from tinynn.data import StandardScaler, load_digits
 
 # %% [markdown]

@@ -279,7 +279,7 @@ ax.axvline(suggested, color="tab:green", linestyle="--", label=f"suggested lr {s
 ax.axvline(lrs[best_at], color="tab:red", linestyle=":", label=f"minimum at {lrs[best_at]:.2g}")
 ax.plot(lrs[steepest], smoothed[steepest], "o", color="tab:purple", label=f"steepest fall at {lrs[steepest]:.2g}")
 ax.set_ylim(0, 2 * range_losses[0])
-ax.set(xlabel="learning rate (grows ×{:.3f} per step)".format(gamma), ylabel="training loss",
+ax.set(xlabel=f"learning rate (grows ×{gamma:.3f} per step)", ylabel="training loss",
        title="Learning-rate range test (SGD, momentum 0.9)")
 ax.legend()
 ax = axes[1, 0]

@@ -58,7 +58,7 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-from _setup import FAST, save  # tutorials/_setup.py, found above
+from _setup import save  # tutorials/_setup.py, found above
 
 import tinynn as tn
 import tinynn.functional as F
