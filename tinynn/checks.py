@@ -9,6 +9,7 @@ translating NumPy's errors into ones that name the op, and the NaN/inf checks of
 """
 from __future__ import annotations
 
+import math
 import os
 import traceback
 
@@ -311,10 +312,8 @@ def reduction_axes(axis, ndim):
 def reshape_error(shape, new_shape, error):
     """reshape's error: the sizes do not match (ValueError) or are not ints (TypeError)."""
     if isinstance(error, ValueError):
-        count = 1
-        for n in shape:
-            count *= n
-        return ValueError(f"reshape: cannot reshape a tensor of shape {shape} ({count} elements) into {tuple(new_shape)}")
+        return ValueError(f"reshape: cannot reshape a tensor of shape {shape} ({math.prod(shape)} elements) "
+                          f"into {tuple(new_shape)}")
     kinds = ", ".join(type(n).__name__ for n in new_shape)  # None, a string, a float where a size belongs
     return TypeError(f"reshape: the shape must be ints, e.g. x.reshape(2, -1) or x.reshape((2, -1)); "
                      f"got {tuple(new_shape)!r} ({kinds})")
