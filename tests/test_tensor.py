@@ -37,6 +37,14 @@ def test_conversions():
         x.item()
 
 
+def test_np_array_copies_and_np_asarray_shares_memory_as_with_torch():
+    t = tn.zeros(3)
+    copied, shared = np.array(t), np.asarray(t)
+    copied[0], shared[1] = 5.0, 7.0
+    assert t.tolist() == [0.0, 7.0, 0.0]  # torch: np.array(t) copies, np.asarray(t) is a view
+    assert np.array(t, dtype=np.float64).dtype == np.float64 and np.asarray(t, dtype=np.float64)[1] == 7.0
+
+
 def test_creation_functions_and_seed():
     assert tn.zeros(2, 3).shape == (2, 3) and tn.ones((4,)).data.sum() == 4
     assert tn.full((2,), 7.0).tolist() == [7.0, 7.0]

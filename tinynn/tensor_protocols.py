@@ -47,8 +47,10 @@ class PythonProtocols:
         return int(self.item())
 
     def __array__(self, dtype=None, copy=None):
-        host = backend.to_host_strict(self._data)
-        return host if dtype is None else host.astype(dtype)
+        host = backend.to_host_strict(self._data)  # np.asarray(t) shares memory, np.array(t) copies (as torch)
+        if dtype is not None:
+            return host.astype(dtype, copy=bool(copy))
+        return host.copy() if copy else host
 
     def __repr__(self):
         return printing.format_tensor(self)
