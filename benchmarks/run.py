@@ -5,6 +5,8 @@
     python -m benchmarks --threads 1        # every library on one thread
     python -m benchmarks --only overhead --baseline b6bb6ac   # before/after against a revision
     python -m benchmarks --update-results   # a full run that rewrites the committed benchmarks/results.*
+                                            # and the README's performance table
+    python -m benchmarks --readme           # the README's table again from the committed results.json
 
 By default the files go to ``benchmarks-out/`` (ignored by git) so a run leaves the checkout
 clean; ``--out DIR`` chooses another folder.
@@ -17,7 +19,7 @@ import pathlib
 import sys
 import time
 
-from benchmarks import baseline, external, machine, mlp, report, sections
+from benchmarks import baseline, external, machine, mlp, readme, report, sections
 
 HERE = pathlib.Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "benchmarks-out"
@@ -37,6 +39,8 @@ def parse_args(argv=None):
     p.add_argument("--out", default=None, help=f"folder for results.md and results.json (default {DEFAULT_OUT.name}/)")
     p.add_argument("--update-results", action="store_true",
                    help="write the committed benchmarks/results.md and .json (a full run only)")
+    p.add_argument("--readme", action="store_true",
+                   help="rewrite the README's performance table from the committed results.json; measure nothing")
     p.add_argument("--no-write", action="store_true", help="print only; write no files")
     p.add_argument("--compare-coretype", metavar="NAME", default=None,
                    help="also run the MLP section in a subprocess with OPENBLAS_CORETYPE=NAME")
@@ -108,6 +112,9 @@ def write(results, text, folder):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.readme:
+        readme.update()
+        return 0
     if args.threads:
         machine.request_threads(args.threads)  # a no-op when __main__ set them before NumPy loaded
     threads = args.threads or machine.blas_threads()
@@ -129,5 +136,7 @@ def main(argv=None):
     print(text)
     if not args.no_write:
         write(results, text, HERE if args.update_results else pathlib.Path(args.out or DEFAULT_OUT))
+    if args.update_results:
+        readme.update(json.loads(json.dumps(results, default=str)))  # as results.json holds them
     print(f"({results['wall_s']:.0f} s)")
     return 0
