@@ -269,3 +269,30 @@ def test_loss_argument_errors():
         nn.SmoothL1Loss(beta=-1)
     with pytest.raises(ValueError, match="shape"):
         F.l1_loss(tn.zeros(4, 1), tn.zeros(4))
+
+
+# -- which path cross_entropy takes: one max() decides the usual case ------------------------------
+@pytest.mark.parametrize("ignore_index,targets", [
+    (-100, [0, 3, 1, 2]),  # the usual case: the fused node
+    (2, [0, 3, 1, 3]),     # ignore_index among the classes but absent: still plain
+    (2, [0, 2, 1, 3]),     # present: ignored (the composition)
+    (7, [0, 7, 1, 3]),     # beyond the classes, present: ignored, not an index error
+    (7, [0, 3, 1, 3]),     # beyond the classes, absent
+])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int8", "uint8"])
+def test_cross_entropy_ignore_index_anywhere_matches_torch(torch, ignore_index, targets, dtype, rng):
+    z = rng.normal(size=(4, 4))
+    y = np.array(targets, dtype=dtype)
+    compare(torch, lambda a: F.cross_entropy(a, tn.tensor(y), ignore_index=ignore_index),
+            lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(y.astype(np.int64)),
+                                                        ignore_index=ignore_index), [z], "cpu",
+            rtol=1e-10, atol=1e-12)
+    node = type(F.cross_entropy(tn.tensor(z, requires_grad=True), tn.tensor(y), ignore_index=ignore_index).grad_fn)
+    assert (node.__name__ == "CrossEntropyFunction") == (ignore_index not in targets)
+
+
+@pytest.mark.parametrize("targets,bad", [([0, 4, 1, 2], 4), ([0, -1, 1, 2], -1), ([0, -100, 9, 2], 9)])
+def test_cross_entropy_out_of_range_index_is_named(targets, bad):
+    z = tn.zeros(4, 4)
+    with pytest.raises(IndexError, match=f"class index {bad} is out of range for 4 classes"):
+        F.cross_entropy(z, tn.tensor(targets), ignore_index=-100 if bad != -1 else 3)

@@ -68,7 +68,8 @@ class CrossEntropyFunction(Function):
     def forward(self, logits, target):
         xp = backend.xp_of(logits)
         z = _shifted(logits, axis=1)  # log-softmax as in LogSoftmaxFunction: every exponent <= 0
-        e = safe_exp(xp, z)
+        e = xp.exp(z)  # (results below float's tiny are subnormal, as PyTorch's; under np.errstate(under=
+        #               "raise") Function.__call__ runs forward again with underflow ignored)
         sums = e.sum(axis=1, keepdims=True)
         log_sums = xp.log(sums)  # log softmax(z) = z - log Σ e^z
         e /= sums  # softmax, kept for the gradient (cheaper than exp(log_probs) later)
@@ -289,15 +290,28 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     target = _as_target("cross_entropy", target, input)
     data = target._data
     plain = weight is None and not label_smoothing and input._data.ndim == 2
-    if plain and data.ndim == 1 and data.dtype.kind in "iu":
+    indices = plain and data.ndim == 1 and data.dtype.kind in "iu"
+    valid = indices and _all_valid_classes(data, input._data, ignore_index)  # the usual case: one max() checks all
+    if indices and not valid:  # some target may be ignore_index
         plain = not (data.size and bool((data == ignore_index).any()))
     if not plain:
         return _general().general_cross_entropy(input, target, weight, ignore_index, reduction, label_smoothing)
     if data.ndim != 1:  # probabilities / one-hot rows: an elementwise pairing
         return _paired_loss("cross_entropy", CrossEntropyFunction, input, target, reduction)
     _check_reduction("cross_entropy", reduction)
-    _check_class_indices("cross_entropy", target, *input._data.shape)
+    if not valid:
+        _check_class_indices("cross_entropy", target, *input._data.shape)  # dtype, shape, range: says which
     return CrossEntropyFunction(reduction)(input, target)
+
+
+def _all_valid_classes(data, scores, ignore_index):
+    """Every index in 0..classes-1 and ``ignore_index`` outside that range (the usual -100),
+    so that no target is ignored: one max() of the indices read as unsigned (where a negative
+    one is huge) answers both, instead of a max() and an (== ignore_index).any()."""
+    classes = scores.shape[1]
+    if 0 <= ignore_index < classes or data.shape != scores.shape[:1]:
+        return False
+    return not data.size or int(data.view(data.dtype.str.replace("i", "u")).max()) < classes
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
