@@ -228,3 +228,50 @@ def test_attention_nan_key_reaches_only_the_queries_that_may_see_it(rng):
     plain = scaled_dot_product_attention_reference(tn.tensor(q), tn.tensor(k), tn.tensor(v), is_causal=True).numpy()
     np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
     assert np.isfinite(ours[0, :3]).all() and np.isnan(ours[0, 3:]).all() and np.isfinite(ours[1]).all()
+
+
+@pytest.mark.parametrize("approximate", ["none", "tanh"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gelu_by_blocks_is_bit_for_bit_the_one_call_formula(approximate, dtype, rng):
+    """Big CPU arrays go through GELU's formulas block by block (tinynn/ops/blockwise.py): the values
+    and gradients are exactly those of the same formula over the whole array, ragged last block
+    included; the strict device (one call, as on a GPU) agrees too."""
+    import importlib
+
+    from tinynn.ops import blockwise
+
+    gelu_module = importlib.import_module("tinynn.ops.gelu")
+    n = 7 * (5 * blockwise.BLOCK // 6 + 19)  # several blocks (of 6 columns each row) and a short one
+    x = (rng.standard_normal(n) * 4).astype(dtype).reshape(-1, 7)[:, 1:]  # not contiguous: reshape copies
+    grad = rng.standard_normal(x.shape).astype(dtype)
+    forward = gelu_module._gelu_tanh if approximate == "tanh" else gelu_module._gelu_exact
+    slope = gelu_module._slope_tanh if approximate == "tanh" else gelu_module._slope_exact
+    whole_out, kept = forward(x)
+    for device in ("cpu", "strict"):
+        t = tn.tensor(tn.backend.to_device(x, device), requires_grad=True)
+        out = F.gelu(t, approximate=approximate)
+        out.backward(tn.tensor(tn.backend.to_device(grad, device)))
+        np.testing.assert_array_equal(tn.backend.to_host(out._data), whole_out)
+        np.testing.assert_array_equal(tn.backend.to_host(t.grad._data), slope(x, kept, grad))
+
+
+def test_by_blocks_splits_big_cpu_arrays_only():
+    from tinynn.ops.blockwise import BLOCK, by_blocks
+
+    calls = []
+
+    def formula(a, b):
+        calls.append(a.size)
+        return a * b, a + b
+
+    x = np.arange(4 * BLOCK + 5, dtype=np.float64).reshape(-1, 1)
+    product, total = by_blocks(formula, x, x)
+    assert calls == [BLOCK] * 4 + [5]
+    np.testing.assert_array_equal(product, x * x)
+    np.testing.assert_array_equal(total, x + x)
+    assert product.shape == total.shape == x.shape
+    calls.clear()
+    by_blocks(formula, x[:BLOCK], x[:BLOCK])  # small: one call
+    strict = tn.backend.to_device(x, "strict")
+    by_blocks(formula, strict, strict)  # not the CPU: one call
+    assert calls == [BLOCK, x.size]

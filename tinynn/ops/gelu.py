@@ -27,6 +27,7 @@ from __future__ import annotations
 import math
 
 from tinynn import backend
+from tinynn.ops.blockwise import by_blocks
 from tinynn.tensor import Function
 
 # erf(x) = x + x·P(x²)/Q(x²) on |x| < 0.84375
@@ -166,52 +167,69 @@ class GELUFunction(Function):
         self.approximate = approximate
 
     def forward(self, x):
-        xp = backend.xp_of(x)
-        if self.approximate == "tanh":
-            inner = x * x
-            inner *= _TANH_CUBIC
-            inner += 1
-            inner *= x
-            inner *= _SQRT_2_OVER_PI
-            t = xp.tanh(inner)
-            self.save(x, t)
-            out = t + 1
-            out *= x
-            out *= 0.5
-            return out
-        if x.dtype.itemsize < 8:
-            cdf = _normal_cdf_single(x)
-        else:
-            cdf = erf_array(x * _INV_SQRT_2)
-            cdf += 1
-            cdf *= 0.5
-        self.save(x, cdf)
-        return cdf * x  # x · Φ(x)
+        out, kept = by_blocks(_gelu_tanh if self.approximate == "tanh" else _gelu_exact, x)
+        self.save(x, kept)
+        return out
 
     def backward(self, grad):
         x, kept = self.saved
-        xp = backend.xp_of(x)
-        if self.approximate == "tanh":
-            t = kept
-            du = x * x
-            du *= 3 * _TANH_CUBIC * _SQRT_2_OVER_PI
-            du += _SQRT_2_OVER_PI  # du/dx = √(2/π)(1 + 3·0.044715x²)
-            slope = 1 - t * t
-            slope *= du
-            slope *= x
-            slope += 1 + t
-            slope *= 0.5
-        else:
-            bound = _PHI_CLAMP[x.dtype.itemsize < 8]
-            xc = xp.clip(x, -bound, bound)  # (a clip with both bounds: NumPy's maximum is ~4x slower)
-            slope = xc * xc
-            slope *= -0.5 * _LOG2_E  # e^(-x²/2) = 2^(-x²/2 · log2 e): NumPy's exp2 is ~2x faster than exp
-            slope = xp.exp2(slope, out=slope)
-            slope *= xc
-            slope *= _INV_SQRT_2PI  # x φ(x)
-            slope += kept  # + Φ(x)
-        slope *= grad
-        return slope
+        return by_blocks(_slope_tanh if self.approximate == "tanh" else _slope_exact, x, kept, grad)
+
+
+# GELU's forward and backward as elementwise formulas on raw arrays (tinynn/ops/blockwise.py runs
+# them block by block on big CPU arrays). Each forward returns (output, what backward keeps).
+def _gelu_tanh(x):
+    """½x(1 + tanh u), u = √(2/π)(x + 0.044715x³); keeps tanh u."""
+    inner = x * x
+    inner *= _TANH_CUBIC
+    inner += 1
+    inner *= x
+    inner *= _SQRT_2_OVER_PI
+    t = backend.xp_of(x).tanh(inner)
+    out = t + 1
+    out *= x
+    out *= 0.5
+    return out, t
+
+
+def _gelu_exact(x):
+    """x Φ(x); keeps Φ(x)."""
+    if x.dtype.itemsize < 8:
+        cdf = _normal_cdf_single(x)
+    else:
+        cdf = erf_array(x * _INV_SQRT_2)
+        cdf += 1
+        cdf *= 0.5
+    return cdf * x, cdf
+
+
+def _slope_tanh(x, t, grad):
+    """grad · [½(1 + tanh u) + ½x(1 - tanh²u)·√(2/π)(1 + 3·0.044715x²)]."""
+    du = x * x
+    du *= 3 * _TANH_CUBIC * _SQRT_2_OVER_PI
+    du += _SQRT_2_OVER_PI  # du/dx = √(2/π)(1 + 3·0.044715x²)
+    slope = 1 - t * t
+    slope *= du
+    slope *= x
+    slope += 1 + t
+    slope *= 0.5
+    slope *= grad
+    return slope
+
+
+def _slope_exact(x, cdf, grad):
+    """grad · [Φ(x) + x φ(x)]."""
+    xp = backend.xp_of(x)
+    bound = _PHI_CLAMP[x.dtype.itemsize < 8]
+    xc = xp.clip(x, -bound, bound)  # (a clip with both bounds: NumPy's maximum is ~4x slower)
+    slope = xc * xc
+    slope *= -0.5 * _LOG2_E  # e^(-x²/2) = 2^(-x²/2 · log2 e): NumPy's exp2 is ~2x faster than exp
+    slope = xp.exp2(slope, out=slope)
+    slope *= xc
+    slope *= _INV_SQRT_2PI  # x φ(x)
+    slope += cdf  # + Φ(x)
+    slope *= grad
+    return slope
 
 
 def erf(x):
