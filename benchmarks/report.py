@@ -116,6 +116,22 @@ def large_note(results):
     return " ".join(words)
 
 
+def gpt_blas_note(results):
+    """How much of the GPT row's distance to PyTorch is the BLAS: the same Linear products timed bare."""
+    gemm = results.get("gemm_gpt") or {}
+    gpt = next((r for r in results.get("rows", []) if r["name"].startswith("GPT step") and r.get("torch")), None)
+    if "numpy/torch" not in gemm or gpt is None:
+        return ""
+    gap = gpt["tinynn"]["median"] - gpt["torch"]["median"]
+    blas = gemm["numpy"]["median"] - gemm["torch"]["median"]
+    share = f"{blas / gap:.0%} of it" if gap > 0 else "while tinynn is not behind"
+    return (f"The GPT step's {gemm['products']} Linear products alone, timed bare on ({gemm['rows']}, ·) "
+            f"inputs: {fmt_ms(gemm['numpy'])} in NumPy, {fmt_ms(gemm['torch'])} in PyTorch (NumPy / PyTorch "
+            f"{fmt_ratio(gemm['numpy/torch'])}). Of tinynn's {gap * 1e3:+.1f} ms against PyTorch in the GPT row, "
+            f"the BLAS itself is {blas * 1e3:+.1f} ms ({share}); the rest is attention, GELU, LayerNorm, "
+            "AdamW and the engine, against PyTorch's C++ kernels.")
+
+
 # --------------------------------------------------------------------------- details
 def machine_lines(results):
     m = results["machine"]
@@ -290,6 +306,8 @@ def render(results):
              *summary(results), ""]
     if any(r["size"] == "large" for r in results.get("mlp", [])):
         lines += [large_note(results), ""]
+    if gpt_blas_note(results):
+        lines += [gpt_blas_note(results), ""]
     for key, section in SECTIONS:
         if key in results:
             lines += section(results)

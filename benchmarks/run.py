@@ -90,6 +90,7 @@ def measure(args, torch):
         section("memory", lambda: sections.bench_memory(args.quick, torch))
     if "layers" in chosen:
         section("rows", lambda: sections.bench_rows(args.quick, torch))
+        section("gemm_gpt", lambda: sections.bench_gemm_gpt(args.quick, torch))
     if "demo" in chosen:
         section("demo", external.bench_demo)
     if "coretype" in chosen:

@@ -3,6 +3,8 @@ with the verdict on its issue-17 goal already attached.
 
 * ``mlp``: the MLP training step, tinynn against the floor, the naive NumPy and PyTorch;
 * ``gemm``: one bare matrix product, NumPy's BLAS against PyTorch's (what bounds the large MLP);
+* ``gemm_gpt``: the matrix products of one GPT step's Linear layers, NumPy's BLAS against PyTorch's
+  (the part of the GPT row that no engine on NumPy can make faster);
 * ``overhead``: ``(a*b + a).sum()`` forward + backward on tiny arrays (the engine's own cost);
 * ``memory``: 1,000 medium MLP steps, does anything pile up;
 * ``rows``: every entry of ``registry.ROWS`` (the layers; later the GPT).
@@ -85,6 +87,42 @@ def bench_gemm(quick, torch):
            "numpy/torch": timing.paired_ratio(res["numpy"], res["torch"])}
     print(f"  gemm {out['shape']}: numpy {res['numpy']['median'] * 1e3:.2f} ms, "
           f"torch {res['torch']['median'] * 1e3:.2f} ms", flush=True)
+    return out
+
+
+def gpt_linear_shapes():
+    """(in, out, how many) of the GPT benchmark's Linear layers, and the rows (batch x block) they see."""
+    from benchmarks.gpt import RECIPE
+
+    c, layers = RECIPE["n_embd"], RECIPE["n_layer"]
+    shapes = [(c, 3 * c, layers), (c, c, layers), (c, 4 * c, layers), (4 * c, c, layers), (c, 65, 1)]
+    return shapes, RECIPE["batch_size"] * RECIPE["block_size"]
+
+
+def bench_gemm_gpt(quick, torch):
+    """Every product of one GPT step's Linear layers (forward x Wᵀ, backward g W and gᵀ x), float32,
+    allocating as each library's Linear does; NumPy against PyTorch, paused turns."""
+    if torch is None:
+        return {"skipped": "PyTorch is not installed"}
+    shapes, rows = gpt_linear_shapes()
+    rng = np.random.default_rng(0)
+    arrays = [(rng.standard_normal((rows, i)).astype(np.float32), rng.standard_normal((o, i)).astype(np.float32),
+               rng.standard_normal((rows, o)).astype(np.float32), count) for i, o, count in shapes]
+    tensors = [tuple(torch.from_numpy(a) for a in group[:3]) + (group[3],) for group in arrays]
+
+    def products(groups):
+        def run():
+            for x, w, g, count in groups:
+                for _ in range(count):
+                    x @ w.T, g @ w, g.T @ x
+        return run
+    turns, block = (3, 2) if quick else (15, 4)
+    res = timing.interleaved({"numpy": products(arrays), "torch": products(tensors)}, turns * block, warmup=2,
+                             block=block, settle=SETTLE)
+    out = {"products": 3 * sum(count for *_, count in shapes), "rows": rows, **res,
+           "numpy/torch": timing.paired_ratio(res["numpy"], res["torch"])}
+    print(f"  gemm_gpt: numpy {res['numpy']['median'] * 1e3:.2f} ms, torch {res['torch']['median'] * 1e3:.2f} ms",
+          flush=True)
     return out
 
 

@@ -31,3 +31,13 @@ def test_with_block_replaces_only_between_markers():
     new = readme.with_block(text, results)
     assert new.startswith("before\n") and new.endswith("\nafter\n") and "stale" not in new
     assert readme.with_block(new, results) == new  # idempotent
+
+
+def test_gpt_blas_note_splits_the_gap_from_the_figures_given():
+    ms = lambda v: {"median": v / 1e3, "p25": v / 1e3, "p75": v / 1e3}  # noqa: E731
+    results = {"gemm_gpt": {"products": 51, "rows": 768, "numpy": ms(28.0), "torch": ms(24.0),
+                            "numpy/torch": {"median": 28 / 24, "p25": 1.1, "p75": 1.2}},
+               "rows": [{"name": "GPT step (x)", "tinynn": ms(70.0), "torch": ms(50.0)}]}
+    note = report.gpt_blas_note(results)
+    assert "+20.0 ms against PyTorch" in note and "+4.0 ms (20% of it)" in note  # 4 of the 20 ms
+    assert report.gpt_blas_note({"rows": results["rows"]}) == ""  # no GEMM section: no note
