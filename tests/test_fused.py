@@ -275,3 +275,19 @@ def test_by_blocks_splits_big_cpu_arrays_only():
     strict = tn.backend.to_device(x, "strict")
     by_blocks(formula, strict, strict)  # not the CPU: one call
     assert calls == [BLOCK, x.size]
+
+
+@pytest.mark.parametrize("values_dtype", ["float32", "float64"])
+def test_subtract_scaled_by_blocks_is_bit_for_bit_p_minus_lr_g(values_dtype, rng):
+    from tinynn.ops.blockwise import BIG_UPDATE, subtract_scaled_
+
+    p = rng.standard_normal(BIG_UPDATE + 12345 * 4).astype(np.float32).reshape(-1, 4)
+    g = rng.standard_normal(p.shape).astype(values_dtype)
+    expected = p.copy()
+    expected -= 0.01 * g  # the one-call update, in p's dtype
+    subtract_scaled_(p, 0.01, g)
+    np.testing.assert_array_equal(p, expected)
+    small, view = np.ones(7, np.float32), np.ones((BIG_UPDATE, 2), np.float32)[:, 0]  # the one-call path
+    subtract_scaled_(small, 2.0, np.arange(7, dtype=np.float32))
+    subtract_scaled_(view, 0.5, np.ones(view.shape, np.float32))
+    assert small.tolist() == [1.0 - 2 * i for i in range(7)] and (view == 0.5).all()

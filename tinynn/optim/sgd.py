@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with torch.optim.SGD's exact rule."""
 from __future__ import annotations
 
+from tinynn.ops.blockwise import subtract_scaled_
 from tinynn.optim.optimizer import LIKE_PARAM, Optimizer, check_number
 
 
@@ -62,5 +63,5 @@ class SGD(Optimizer):
                     buf += g if dampening == 0 else (1 - dampening) * g
                 buf = state["momentum_buffer"]
                 g = g + momentum * buf if nesterov else buf
-            p._data -= lr * g
+            subtract_scaled_(p._data, lr, g)  # p -= lr · g, block by block in cache (ops/blockwise.py)
         return loss
