@@ -230,8 +230,7 @@ def _check_class_indices(op, target, n, classes):
                         "use target.to(dtype='int64'), or pass (N, C) probabilities")
     if data.shape != (n,):
         raise ValueError(f"{op}: {n} rows of logits but targets of shape {data.shape}: expected ({n},)")
-    # read as unsigned, a negative index is huge: one max() checks both ends of the range
-    if data.size and int(data.view(data.dtype.str.replace("i", "u")).max()) >= classes:
+    if data.size and _largest_as_unsigned(data) >= classes:
         low, high = int(data.min()), int(data.max())
         bad = high if high >= classes else low
         raise IndexError(f"{op}: class index {bad} is out of range for {classes} classes "
@@ -306,12 +305,18 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 def _all_valid_classes(data, scores, ignore_index):
     """Every index in 0..classes-1 and ``ignore_index`` outside that range (the usual -100),
-    so that no target is ignored: one max() of the indices read as unsigned (where a negative
-    one is huge) answers both, instead of a max() and an (== ignore_index).any()."""
+    so that no target is ignored: one ``_largest_as_unsigned`` answers both, instead of a max()
+    and an (== ignore_index).any()."""
     classes = scores.shape[1]
     if 0 <= ignore_index < classes or data.shape != scores.shape[:1]:
         return False
-    return not data.size or int(data.view(data.dtype.str.replace("i", "u")).max()) < classes
+    return not data.size or _largest_as_unsigned(data) < classes
+
+
+def _largest_as_unsigned(data):
+    """max() of integer indices read as unsigned, where a negative index is huge: one reduction
+    checks both ends of the range 0..classes-1."""
+    return int(data.view(data.dtype.str.replace("i", "u")).max())
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,  # noqa: A002
